@@ -1,0 +1,2 @@
+portal_patterns: list = []
+console_patterns: list = []

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Print the demo URL and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args, url: str, **options):
+        self.stdout.write(f"\nYiwang (一网) is running at {url}\n")
