@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yiwang.common",
     "yiwang.crypto",
     "yiwang.audit",
+    "yiwang.search",
     "yiwang.notify",
     "yiwang.identity",
     "yiwang.catalog",

@@ -1,4 +1,4 @@
-"""API v1: each domain contributes routes from its own api.py (`register(router)`, `urlpatterns`)."""
+"""API v1: each domain adds routes from its api.py (`register(router)`, `urlpatterns`)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
