@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every API error (DESIGN.md API conventions)."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -7,9 +8,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+log = logging.getLogger("yiwang.api")
 
 
 class Conflict(exceptions.APIException):
@@ -52,7 +54,14 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        log.exception("unhandled API error", exc_info=exc)
+        set_rollback()
+        return problem_response(
+            500,
+            "服务器内部错误",
+            detail="请求未能完成,所有改动均已撤销,请稍后重试。",
+            code="server-error",
+        )
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         errors = _flatten(detail if isinstance(detail, dict) else {"non_field_errors": detail})

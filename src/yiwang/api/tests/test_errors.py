@@ -1,0 +1,43 @@
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+factory = APIRequestFactory()
+
+
+def view_raising(exc: Exception):
+    class Failing(APIView):
+        permission_classes = [AllowAny]
+
+        def get(self, request):
+            raise exc
+
+    return Failing.as_view()
+
+
+@pytest.mark.parametrize(
+    "exc, status, errors",
+    [
+        (
+            exceptions.ValidationError({"id_number": ["校验码不正确"]}),
+            400,
+            {"id_number": ["校验码不正确"]},
+        ),
+        (DjangoValidationError({"phone": "该手机号已注册"}), 400, {"phone": ["该手机号已注册"]}),
+        (DjangoValidationError("时限不合法"), 400, {"non_field_errors": ["时限不合法"]}),
+        (exceptions.NotFound(), 404, None),
+        (exceptions.PermissionDenied(), 403, None),
+        (RuntimeError("boom"), 500, None),
+    ],
+)
+def test_errors_are_problem_details(exc, status, errors):
+    response = view_raising(exc)(factory.get("/x")).render()
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.data
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    assert body.get("errors") == errors

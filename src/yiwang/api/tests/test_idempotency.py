@@ -1,0 +1,59 @@
+import pytest
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from yiwang.api.idempotency import idempotent
+from yiwang.audit import services as audit
+from yiwang.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+factory = APIRequestFactory()
+
+
+class CreateThing(APIView):
+    permission_classes = [AllowAny]
+
+    @idempotent
+    def post(self, request):
+        if not request.data.get("name"):
+            return Response({"name": ["必填"]}, status=400)
+        event = audit.record(None, "thing.create", object_type="thing", object_id="1")
+        return Response({"id": event.pk, "name": request.data["name"]}, status=201)
+
+
+def post(body: dict, key: str | None = "k-1"):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return CreateThing.as_view()(factory.post("/things", body, format="json", **headers)).render()
+
+
+def test_same_key_same_body_returns_the_first_answer_and_creates_once():
+    first, second = post({"name": "a"}), post({"name": "a"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.data == first.data
+    assert second["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.filter(action="thing.create").count() == 1
+
+
+def test_same_key_other_body_is_a_conflict():
+    post({"name": "a"})
+    response = post({"name": "b"})
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert AuditEvent.objects.filter(action="thing.create").count() == 1
+
+
+def test_failed_request_does_not_use_up_the_key():
+    assert post({}).status_code == 400
+    assert post({"name": "a"}).status_code == 201
+
+
+def test_without_a_key_every_post_creates():
+    post({"name": "a"}, key=None)
+    post({"name": "a"}, key=None)
+    assert AuditEvent.objects.filter(action="thing.create").count() == 2
+
+
+def test_overlong_key_is_refused():
+    assert post({"name": "a"}, key="x" * 256).status_code == 400
