@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "yiwang.portal.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yiwang.console.context.console_context",
             ],
         },
     },
@@ -188,6 +189,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "yiwang.portal.views.csrf_failure"
 YIWANG_CSP = os.environ.get(
     "YIWANG_CSP",
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -232,6 +234,10 @@ TASKS = {
 YIWANG_SMS_SENDER = os.environ.get("YIWANG_SMS_SENDER", "console")
 YIWANG_LOGIN_MAX_FAILURES = int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES", "5"))
 YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES", "15"))
+# Registration needs a verified SMS code (docs/identity.md); demo/tests read it from the outbox.
+YIWANG_REQUIRE_PHONE_CODE = env_bool("YIWANG_REQUIRE_PHONE_CODE", default=True)
+# Real-name verifier plugin: "local" checks the ID number; production plugs the authority's.
+YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
 
 LOGGING = {

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.crypto.fields import EncryptedTextField
+from yiwang.crypto.fields import EncryptedTextField, blind_index
 from yiwang.identity.codes import ExerciseLevel, ImplementerNature
 
 
@@ -24,6 +24,9 @@ class Department(models.Model):
         _("实施主体性质"), choices=ImplementerNature.choices, default=ImplementerNature.STATUTORY
     )
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    credit_code_override = models.CharField(
+        _("校验码例外原因"), max_length=200, blank=True, help_text=_("工作人员记录的例外原因")
+    )
     region_code = models.CharField(_("行政区划代码"), max_length=12, blank=True)
     address = models.CharField(_("办公地址"), max_length=200, blank=True)
     phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
@@ -91,6 +94,26 @@ class User(AbstractUser):
     def is_real_name_verified(self) -> bool:
         return self.real_name_verified_at is not None
 
+    @property
+    def is_locked(self) -> bool:
+        from django.utils import timezone
+
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+    def save(self, *args, **kwargs):
+        # The blind indexes always follow the plain values, so lookups and
+        # uniqueness can never drift from what is stored encrypted.
+        self.phone_index = blind_index(self.phone, "phone") if self.phone else None
+        self.id_number_index = blind_index(self.id_number, "id_number") if self.id_number else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            extra = {"phone": "phone_index", "id_number": "id_number_index"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                *(extra[f] for f in extra if f in update_fields),
+            }
+        super().save(*args, **kwargs)
+
 
 class StaffRole(models.Model):
     """A staff member's role in one department; later issues check these."""
@@ -115,3 +138,52 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.department} ({self.get_role_display()})"
+
+
+class OneTimeCode(models.Model):
+    """A short-lived SMS code; only its hash is kept, keyed by the phone's blind index."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册")
+        LOGIN = "login", _("登录")
+        RESET = "reset", _("重置密码")
+
+    phone_index = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(_("用途"), max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    verified_at = models.DateTimeField(_("验证时间"), null=True, blank=True)
+    consumed_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [
+            models.Index(fields=["phone_index", "purpose", "-created_at"], name="otp_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RealNameVerification(models.Model):
+    """One attempt to bind an account to a verified identity, by one verifier backend."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="real_name_checks")
+    backend = models.CharField(_("核验渠道"), max_length=40)
+    real_name = models.CharField(_("姓名"), max_length=60)
+    id_number_index = models.CharField(max_length=64, db_index=True)
+    passed = models.BooleanField(_("是否通过"))
+    reference = models.CharField(_("核验流水号"), max_length=100, blank=True)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    checked_at = models.DateTimeField(_("核验时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("实名核验记录")
+        verbose_name_plural = _("实名核验记录")
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.real_name} {self.backend} {'✓' if self.passed else '✗'}"

@@ -1,7 +1,17 @@
 """Public web: pages come from the domains' own urls.py (`portal_patterns`)."""
 
+from django.urls import path
+
 from yiwang.catalog import urls as catalog_urls
 from yiwang.identity import urls as identity_urls
+from yiwang.portal import views
 
 app_name = "portal"
-urlpatterns = [*catalog_urls.portal_patterns, *identity_urls.portal_patterns]
+urlpatterns = [
+    path("care-mode/", views.care_mode, name="care_mode"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("ui/", views.styleguide, name="styleguide"),
+    path("ui/console/", views.styleguide, {"console": True}, name="styleguide_console"),
+    *catalog_urls.portal_patterns,
+    *identity_urls.portal_patterns,
+]

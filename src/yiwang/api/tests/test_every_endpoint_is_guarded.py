@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
-SRC = Path(__file__).resolve().parents[2]
+SRC = Path(__file__).resolve().parents[3]
 
 
 def _api_views(patterns=None, prefix: str = ""):
