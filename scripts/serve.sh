@@ -12,6 +12,6 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 
 .venv/bin/python manage.py demo_banner --url "http://${HOST}:${PORT}/"
 exec_status=0
-.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 \
+.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 --blocking-threads 4 \
   --log-level warning yiwang.wsgi:application || exec_status=$?
 exit $exec_status

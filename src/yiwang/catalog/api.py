@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.views import APIView
 
+from yiwang.api.schema import PROBLEM as SHARED_PROBLEM
 from yiwang.catalog import exchange, selectors, services
 from yiwang.catalog.codes import ItemType, ListingStatus, ServiceObject
 from yiwang.catalog.models import (
@@ -37,11 +38,10 @@ from yiwang.catalog.models import (
     Theme,
 )
 from yiwang.catalog.permissions import can_edit_department, editable_department_ids
-from yiwang.identity.api import PROBLEM as IDENTITY_PROBLEM  # the shared problem schema
 from yiwang.identity.models import Department
 from yiwang.identity.permissions import IsPlatformAdmin, IsStaff, ReadOnlyOrPlatformAdmin
 
-PROBLEM = OpenApiResponse(IDENTITY_PROBLEM, description="application/problem+json (RFC 9457)")
+PROBLEM = OpenApiResponse(SHARED_PROBLEM, description="application/problem+json (RFC 9457)")
 WRITE_ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM}
 
 

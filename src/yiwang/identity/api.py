@@ -10,7 +10,6 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -26,6 +25,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from yiwang.api.errors import problem_response
+from yiwang.api.idempotency import idempotent
+from yiwang.api.schema import IDEMPOTENCY_KEY, problems
 from yiwang.crypto.fields import mask
 from yiwang.identity import services
 from yiwang.identity.models import Department, OneTimeCode, StaffRole, User
@@ -34,30 +35,6 @@ from yiwang.identity.permissions import (
     can_manage_staff_roles,
     is_platform_admin,
 )
-
-PROBLEM = inline_serializer(
-    "Problem",
-    {
-        "type": serializers.CharField(),
-        "title": serializers.CharField(),
-        "status": serializers.IntegerField(),
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
-        ),
-    },
-)
-
-
-def problems(*codes: int) -> dict[int, OpenApiResponse]:
-    text = {
-        400: _("输入有误,errors 按字段说明如何修改"),
-        401: _("未登录"),
-        403: _("无权进行此操作"),
-        404: _("不存在"),
-        429: _("请求过于频繁,Retry-After 头给出等待秒数"),
-    }
-    return {code: OpenApiResponse(PROBLEM, description=str(text[code])) for code in codes}
 
 
 def mask_phone(value: str) -> str:
@@ -216,9 +193,11 @@ class RegisterView(APIView):
     @extend_schema(
         summary="注册账号(个人或法人)",
         request=RegisterSerializer,
-        responses={201: MeSerializer, **problems(400, 429)},
+        responses={201: MeSerializer, **problems(400, 409, 429)},
+        parameters=[IDEMPOTENCY_KEY],
         auth=[],
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -240,6 +240,18 @@ def test_register_citizen_then_get_a_token_by_phone():
     assert me.json()["real_name"] == "张三"
 
 
+def test_repeated_registration_with_the_same_idempotency_key_creates_one_account():
+    body = _with_code(_register_body())
+    anonymous = client_for(None)
+    first, second = (
+        anonymous.post(API + "accounts/register", body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+        for _ in range(2)
+    )
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json() == first.json()
+    assert User.objects.filter(real_name="张三").count() == 1
+
+
 def test_register_company_agent():
     body = _with_code(
         _register_body(kind="company", company_name="示范公司", credit_code="91110000101623741K")
