@@ -15,7 +15,8 @@ def test_apps_register_their_periodic_jobs():
     assert {"audit.seal", "notify.outbox"} <= JOBS.keys()
 
 
-def test_worker_batch_seals_audit_and_delivers_outbox():
+def test_worker_batch_seals_audit_and_delivers_outbox(transactional_db):
+    """Transactional: the worker opens and closes its own connections."""
     senders.ConsoleSmsSender.sent.clear()
     with transaction.atomic():
         audit.record(None, "test.change", object_type="thing", object_id="1")
