@@ -50,13 +50,16 @@ PG_INSTALL = [
     f"""CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
     BEGIN
       IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'audit rows are append-only' USING ERRCODE = 'integrity_constraint_violation';
+        RAISE EXCEPTION 'audit rows are append-only'
+          USING ERRCODE = 'integrity_constraint_violation';
       END IF;
       IF TG_TABLE_NAME = 'audit_auditblock' THEN
-        RAISE EXCEPTION 'audit blocks are append-only' USING ERRCODE = 'integrity_constraint_violation';
+        RAISE EXCEPTION 'audit blocks are append-only'
+          USING ERRCODE = 'integrity_constraint_violation';
       END IF;
       IF OLD.block_id IS NOT NULL OR ROW({_PG_ROW_NEW}) IS DISTINCT FROM ROW({_PG_ROW_OLD}) THEN
-        RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = 'integrity_constraint_violation';
+        RAISE EXCEPTION 'audit events are append-only'
+          USING ERRCODE = 'integrity_constraint_violation';
       END IF;
       RETURN NEW;
     END $$ LANGUAGE plpgsql""",
