@@ -175,6 +175,38 @@ class ServiceListingSerializer(serializers.ModelSerializer):
         ]
 
 
+class ItemSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceItem
+        fields = ["id", "basic_code", "name", "item_type"]
+
+
+class ListingSummarySerializer(serializers.ModelSerializer):
+    """A search result: enough to choose a service; the guide is one request away."""
+
+    display_name = serializers.CharField(read_only=True)
+    item = ItemSummarySerializer(read_only=True)
+    department = DepartmentBriefSerializer(read_only=True)
+    guide_url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = ServiceListing
+        fields = [
+            "id",
+            "implementation_code",
+            "display_name",
+            "item",
+            "department",
+            "level",
+            "case_kind",
+            "statutory_days",
+            "committed_days",
+            "online",
+            "visits_required",
+            "guide_url",
+        ]
+
+
 class ListingWriteSerializer(serializers.ModelSerializer):
     """Shapes only; the rules (limits, codes, permissions) are checked by the services."""
 
@@ -456,7 +488,7 @@ class SearchView(APIView):
                 {
                     "count": serializers.IntegerField(),
                     "partial": serializers.BooleanField(),
-                    "results": ServiceListingSerializer(many=True),
+                    "results": ListingSummarySerializer(many=True),
                 },
             ),
             400: PROBLEM,
@@ -472,7 +504,7 @@ class SearchView(APIView):
             {
                 "count": result.total,
                 "partial": result.partial,
-                "results": ServiceListingSerializer(result.listings, many=True).data,
+                "results": ListingSummarySerializer(result.listings, many=True).data,
             }
         )
 

@@ -30,6 +30,36 @@ def public_listings() -> QuerySet[ServiceListing]:
     return listings_with_guide().filter(status=ListingStatus.IN_USE, department__is_active=True)
 
 
+SUMMARY_FIELDS = (
+    "id",
+    "implementation_code",
+    "name",
+    "status",
+    "case_kind",
+    "statutory_days",
+    "committed_days",
+    "online",
+    "visits_required",
+    "level",
+    "item__id",
+    "item__name",
+    "item__basic_code",
+    "item__item_type",
+    "department__id",
+    "department__name",
+    "department__credit_code",
+)
+
+
+def listing_summaries() -> QuerySet[ServiceListing]:
+    """Listings in use with only what a result card shows: one query, no prefetches."""
+    return (
+        ServiceListing.objects.filter(status=ListingStatus.IN_USE, department__is_active=True)
+        .select_related("item", "department")
+        .only(*SUMMARY_FIELDS)
+    )
+
+
 def departments_with_services() -> QuerySet[Department]:
     return (
         Department.objects.filter(is_active=True)
@@ -129,5 +159,5 @@ def search_listings(
         offset=offset,
     )
     ids = [hit.object_id for hit in page.hits]
-    found = {listing.id: listing for listing in public_listings().filter(id__in=ids)}
+    found = {listing.id: listing for listing in listing_summaries().filter(id__in=ids)}
     return ListingSearchPage(page.total, [found[i] for i in ids if i in found], page.partial)
