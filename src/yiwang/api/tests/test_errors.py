@@ -41,3 +41,8 @@ def test_errors_are_problem_details(exc, status, errors):
     assert {"type", "title", "status", "detail"} <= body.keys()
     assert body["status"] == status
     assert body.get("errors") == errors
+
+
+def test_json_responses_declare_utf8(client, db):
+    response = client.get("/api/v1/departments/", HTTP_HOST="127.0.0.1")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
