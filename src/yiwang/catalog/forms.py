@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog.codes import HandlingForm, ItemType, ListingStatus, ServiceObject
 from yiwang.catalog.models import ServiceListing
+from yiwang.common.forms import NamedErrorsForm
 from yiwang.identity.models import Department
 
 SCALAR_FIELDS = [
@@ -42,7 +43,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ListingForm(forms.Form):
+class ListingForm(NamedErrorsForm):
     """The guide elements of one listing (办事指南要素)."""
 
     process_steps = forms.CharField(
@@ -121,7 +122,7 @@ class ListingForm(forms.Form):
         return data
 
 
-class MaterialForm(forms.Form):
+class MaterialForm(NamedErrorsForm):
     name = forms.CharField(label=_("材料名称"), max_length=200)
     issuer = forms.CharField(label=_("出具机构"), max_length=200, required=False)
     originals = forms.IntegerField(label=_("原件份数"), min_value=0, initial=1)
@@ -149,7 +150,7 @@ def materials_data(formset: Any) -> list[dict[str, Any]]:
     ]
 
 
-class StatusForm(forms.Form):
+class StatusForm(NamedErrorsForm):
     to_status = forms.ChoiceField(label=_("新状态"), widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("变更原因"),
@@ -164,7 +165,7 @@ class StatusForm(forms.Form):
         ]
 
 
-class FilterForm(forms.Form):
+class FilterForm(NamedErrorsForm):
     """Public browse filters; values are checked by `selectors.parse_filters`."""
 
     q = forms.CharField(label=_("搜索"), required=False)

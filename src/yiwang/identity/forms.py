@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.common.forms import NamedErrorsForm
 from yiwang.identity.models import User
 
 
@@ -10,7 +11,7 @@ def _text(autocomplete: str, css: str = "w-20", **attrs: str) -> forms.TextInput
     return forms.TextInput(attrs={"autocomplete": autocomplete, "class": css, **attrs})
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(NamedErrorsForm):
     kind = forms.ChoiceField(
         label=_("账号类型"),
         choices=[
@@ -74,7 +75,7 @@ class RegisterForm(forms.Form):
         return data
 
 
-class LoginForm(forms.Form):
+class LoginForm(NamedErrorsForm):
     login = forms.CharField(
         label=_("手机号码或用户名"), max_length=150, widget=_text("username", "w-20")
     )
@@ -85,7 +86,7 @@ class LoginForm(forms.Form):
     )
 
 
-class RealNameForm(forms.Form):
+class RealNameForm(NamedErrorsForm):
     real_name = forms.CharField(
         label=_("姓名"), max_length=60, help_text=_("与身份证上的姓名一致"), widget=_text("name")
     )
