@@ -333,9 +333,13 @@ def console_listing_history(request: HttpRequest, listing_id: int) -> HttpRespon
 
 
 def _shown(value: Any) -> Any:
-    """Material lists read better as their names."""
+    """Plain words for staff: 是/否 for flags, names for material lists, 、 between list items."""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
     if isinstance(value, list) and value and isinstance(value[0], dict) and "name" in value[0]:
         return "、".join(str(v["name"]) for v in value)
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return "、".join(str(v) for v in value) or "—"
     return value
 
 
