@@ -53,10 +53,10 @@ def _code_list(value: Any, choices: type[models.Choices], label: str) -> None:
     allowed = {str(v) for v in choices.values}
     wrong = [str(v) for v in value if str(v) not in allowed or not isinstance(v, str | int)]
     if wrong:
-        options = "、".join(f"{v} {name}" for v, name in choices.choices)
+        options = str(_("、")).join(f"{v} {name}" for v, name in choices.choices)
         raise ValidationError(
             _("%(label)s代码 %(wrong)s 不在代码表中,可选:%(options)s")
-            % {"label": label, "wrong": "、".join(wrong), "options": options},
+            % {"label": label, "wrong": str(_("、")).join(wrong), "options": options},
             code="code_not_in_table",
         )
     if len(set(map(str, value))) != len(value):
@@ -293,7 +293,7 @@ class ServiceListing(models.Model):
         if isinstance(self.level, int) and isinstance(levels, list) and self.level not in levels:
             errors.setdefault("level", []).append(
                 _("行使层级 %(level)s 不在事项的行使层级(%(levels)s)中,请改正")
-                % {"level": self.level, "levels": "、".join(map(str, levels))}
+                % {"level": self.level, "levels": str(_("、")).join(map(str, levels))}
             )
         expected = self.expected_implementation_code()
         if expected and self.implementation_code and self.implementation_code != expected:

@@ -337,9 +337,9 @@ def _shown(value: Any) -> Any:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list) and value and isinstance(value[0], dict) and "name" in value[0]:
-        return "、".join(str(v["name"]) for v in value)
+        return str(_("、")).join(str(v["name"]) for v in value)
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return "、".join(str(v) for v in value) or "—"
+        return str(_("、")).join(str(v) for v in value) or "—"
     return value
 
 
