@@ -59,6 +59,22 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, 
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def record_changes(
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    **kwargs: Any,
+) -> bool:
+    """Record only what changed (an empty `before` means created); no change, no event."""
+    old, new = changes(before, after)
+    if not new and before:
+        return False
+    record(actor, action, obj, before=old if before else None, after=new, **kwargs)
+    return True
+
+
 def _hash_event(event: AuditEvent) -> str:
     return sm3_hex(
         canonical(

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from yiwang.audit.services import changes, record, snapshot
+from yiwang.audit.services import record, record_changes, snapshot
 from yiwang.catalog import indexing
 from yiwang.catalog.codes import ListingStatus
 from yiwang.catalog.models import (
@@ -163,15 +163,6 @@ def power_state(power: PowerItem) -> dict[str, Any]:
     return data
 
 
-def audit_changes(actor: Any, action: str, obj: Any, before: dict, after: dict, **kw: Any) -> bool:
-    """Record only what changed; no change, no event."""
-    old, new = changes(before, after)
-    if not new and before:
-        return False
-    record(actor, action, obj, before=old if before else None, after=new, **kw)
-    return True
-
-
 # ---------------------------------------------------------------- themes
 
 
@@ -188,7 +179,7 @@ def prepare_theme(theme: Theme, data: Mapping[str, Any]) -> Errors:
 def save_theme(actor: Any, theme: Theme, before: dict) -> bool:
     creating = theme.pk is None
     theme.save()
-    return audit_changes(
+    return record_changes(
         actor,
         "catalog.theme.create" if creating else "catalog.theme.update",
         theme,
@@ -247,7 +238,7 @@ def save_item(actor: Any, item: ServiceItem, before: dict, themes: list[Theme] |
     item.save()
     if themes is not None:
         item.themes.set(themes)
-    changed = audit_changes(
+    changed = record_changes(
         actor,
         "catalog.item.create" if creating else "catalog.item.update",
         item,
@@ -408,7 +399,7 @@ def save_listing(
         listing.co_departments.set(co_departments)
     if materials is not None:
         sync_materials(listing, materials)
-    changed = audit_changes(
+    changed = record_changes(
         actor,
         action or ("catalog.listing.create" if creating else "catalog.listing.update"),
         listing,
@@ -470,7 +461,7 @@ def set_materials(
         raise ValidationError(errors)
     before = {"materials": materials_state(listing)}
     sync_materials(listing, materials)
-    if audit_changes(
+    if record_changes(
         actor,
         "catalog.listing.materials",
         listing,
@@ -551,7 +542,7 @@ def save_power_item(actor: Any, power: PowerItem, before: dict, items: list | No
     power.save()
     if items is not None:
         power.items.set(items)
-    return audit_changes(
+    return record_changes(
         actor,
         "catalog.power.create" if creating else "catalog.power.update",
         power,

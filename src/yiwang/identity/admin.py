@@ -6,10 +6,26 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.audit.admin_mixins import AuditedAdminMixin
+from yiwang.audit.services import snapshot
 from yiwang.crypto.fields import blind_index, mask
 from yiwang.identity import services
 from yiwang.identity.models import Department, RealNameVerification, StaffRole, User
 from yiwang.identity.validators import validate_id_number, validate_phone
+
+AUDITED_USER_FIELDS = [
+    "username",
+    "kind",
+    "real_name",
+    "email",
+    "company_name",
+    "credit_code",
+    "credit_code_override",
+    "locked_until",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+]
 
 
 class StaffRoleInline(admin.TabularInline):
@@ -19,8 +35,19 @@ class StaffRoleInline(admin.TabularInline):
     readonly_fields = ["granted_at"]
 
 
+class ReadOnlyStaffRoleInline(StaffRoleInline):
+    """Roles are granted on the user's page, where the change is audited."""
+
+    readonly_fields = ["user", "role", "granted_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
+    audit_action = "identity.user"
     list_display = ["username", "real_name", "kind", "masked_phone", "masked_id_number", "verified"]
     list_filter = ["kind", "is_staff", "is_superuser", "is_active"]
     search_fields = ["username", "real_name", "company_name", "credit_code"]
@@ -44,6 +71,10 @@ class UserAdmin(BaseUserAdmin):
         (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
     inlines = [StaffRoleInline]
+
+    def audit_state(self, obj: User) -> dict:
+        roles = sorted(f"{r.department_id}:{r.role}" for r in obj.staff_roles.all())
+        return {**snapshot(obj, AUDITED_USER_FIELDS), "staff_roles": roles}
 
     @admin.display(description=_("手机号码"))
     def masked_phone(self, obj: User) -> str:
@@ -98,7 +129,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_filter = ["level", "nature", "is_active"]
     search_fields = ["name", "short_name", "credit_code", "region_code"]
     autocomplete_fields = ["parent", "lead"]
-    inlines = [StaffRoleInline]
+    inlines = [ReadOnlyStaffRoleInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
