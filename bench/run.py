@@ -44,6 +44,12 @@ GOAL_RATIO = 0.5
 GOAL_P95_MS = 30.0
 
 
+def serve_blocking_threads() -> str:
+    """The granian thread cap `make run` uses (scripts/serve.sh), so the bench runs the same."""
+    serve = (HERE.parent / "scripts" / "serve.sh").read_text()
+    return re.search(r"--blocking-threads (\d+)", serve).group(1)
+
+
 def log(message: str) -> None:
     print(message, flush=True)
 
@@ -228,10 +234,16 @@ def main() -> None:
 
     wrk_bin = ensure_wrk()
     server = DemoServer(workers=2, prefix="yiwang-bench-")
+    threads = serve_blocking_threads()
+    server.env["GRANIAN_BLOCKING_THREADS"] = threads
     results: dict = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-        "settings": vars(args) | {"server": "granian wsgi, 2 workers", "database": "SQLite"},
+        "settings": vars(args)
+        | {
+            "server": f"granian wsgi, 2 workers, {threads} blocking threads each",
+            "database": "SQLite",
+        },
     }
     try:
         log(f"== preparing the bench database in {server.var_dir}")

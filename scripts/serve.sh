@@ -12,6 +12,9 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 
 .venv/bin/python manage.py demo_banner --url "http://${HOST}:${PORT}/"
 exec_status=0
-.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 --blocking-threads 4 \
+# Two Python threads per worker: enough to overlap a slow request, few enough that the
+# GIL is not passed around (granian's default allows hundreds; docs/benchmarks.md).
+# bench/run.py reads the thread count from this line.
+.venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 --blocking-threads 2 \
   --log-level warning yiwang.wsgi:application || exec_status=$?
 exit $exec_status

@@ -182,7 +182,11 @@ class ItemSummarySerializer(serializers.ModelSerializer):
 
 
 class ListingSummarySerializer(serializers.ModelSerializer):
-    """A search result: enough to choose a service; the guide is one request away."""
+    """A search result: enough to choose a service; the guide is one request away.
+
+    Documents the search API's cards. The view returns the cards the index stores
+    (`catalog.indexing.listing_summary`); a test keeps the two identical.
+    """
 
     display_name = serializers.CharField(read_only=True)
     item = ItemSummarySerializer(read_only=True)
@@ -497,16 +501,10 @@ class SearchView(APIView):
     def get(self, request):
         facets = selectors.parse_filters(request.query_params)
         page, size = _page_params(request.query_params)
-        result = selectors.search_listings(
+        result = selectors.search_listing_cards(
             request.query_params.get("q", ""), facets, limit=size, offset=(page - 1) * size
         )
-        return Response(
-            {
-                "count": result.total,
-                "partial": result.partial,
-                "results": ListingSummarySerializer(result.listings, many=True).data,
-            }
-        )
+        return Response({"count": result.total, "partial": result.partial, "results": result.cards})
 
 
 def _page_params(params) -> tuple[int, int]:

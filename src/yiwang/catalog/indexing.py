@@ -2,12 +2,20 @@
 
 Called inside the catalog services' transactions, so the index never shows a
 listing the database does not have. Cancelled (取消) listings leave the index.
+
+Each document carries the listing's result-card summary (`listing_summary`), so a
+search answers from the index alone. The summary copies the item's and the
+department's names: `reindex_item` runs when an item changes, and
+`reindex_department` whenever a department is saved (a rename or a deactivation
+changes every card and the body text of its listings).
 """
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from yiwang.catalog.codes import ListingStatus
 from yiwang.catalog.models import ServiceItem, ServiceListing
+from yiwang.identity.models import Department
 from yiwang.search import services as search_services
 
 KIND = "listing"
@@ -21,7 +29,36 @@ def listing_facets(listing: ServiceListing) -> dict[str, str | list[str]]:
         "service_object": [str(v) for v in (listing.service_objects or item.service_objects)],
         "online": "1" if listing.online else "0",
         "status": listing.status,
+        "department_active": "1" if listing.department.is_active else "0",
         "theme": sorted(t.code for t in item.themes.all()),
+    }
+
+
+def listing_summary(listing: ServiceListing) -> dict[str, Any]:
+    """A search result card, as the API returns it (`ListingSummarySerializer`'s shape)."""
+    item, department = listing.item, listing.department
+    return {
+        "id": listing.id,
+        "implementation_code": listing.implementation_code,
+        "display_name": listing.display_name,
+        "item": {
+            "id": item.id,
+            "basic_code": item.basic_code,
+            "name": item.name,
+            "item_type": item.item_type,
+        },
+        "department": {
+            "id": department.id,
+            "name": department.name,
+            "credit_code": department.credit_code,
+        },
+        "level": listing.level,
+        "case_kind": listing.case_kind,
+        "statutory_days": listing.statutory_days,
+        "committed_days": listing.committed_days,
+        "online": listing.online,
+        "visits_required": listing.visits_required,
+        "guide_url": listing.get_absolute_url(),
     }
 
 
@@ -44,6 +81,7 @@ def listing_document(listing: ServiceListing) -> search_services.Document:
         keywords=list(item.keywords),
         body=body,
         facets=listing_facets(listing),
+        payload=listing_summary(listing),
     )
 
 
@@ -70,6 +108,7 @@ def reindex_listing(listing: ServiceListing) -> None:
         keywords=document.keywords,
         body=document.body,
         facets=document.facets,
+        payload=document.payload,
     )
 
 
@@ -80,3 +119,22 @@ def reindex_listings(listings: Iterable[ServiceListing]) -> None:
 
 def reindex_item(item: ServiceItem) -> None:
     reindex_listings(item.listings.select_related("item", "department"))
+
+
+def reindex_department(department: Department) -> None:
+    """Its listings' cards and body text name the department; inactive ones leave results."""
+    reindex_listings(
+        department.listings.select_related("item", "department").prefetch_related(
+            "item__themes", "materials"
+        )
+    )
+
+
+def department_saved(sender: type, instance: Department, created: bool, **kwargs: Any) -> None:
+    """post_save receiver: identity cannot call the catalog (layering), so the catalog listens.
+
+    Runs inside the saving transaction (identity.update_department), like every reindex.
+    """
+    if created or kwargs.get("raw"):
+        return
+    reindex_department(instance)

@@ -140,6 +140,10 @@ def filter_listings(queryset: QuerySet[ServiceListing], facets: Mapping[str, str
     return queryset
 
 
+# What "public" means inside the index (see listing_facets): in use, department active.
+PUBLIC_FACETS = {"status": ListingStatus.IN_USE, "department_active": "1"}
+
+
 @dataclass
 class ListingSearchPage:
     total: int
@@ -147,17 +151,30 @@ class ListingSearchPage:
     partial: bool = False
 
 
+@dataclass
+class ListingCardPage:
+    total: int
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    partial: bool = False
+
+
 def search_listings(
     query: str, facets: Mapping[str, str], *, limit: int = 20, offset: int = 0
 ) -> ListingSearchPage:
-    """Listings in use matching `query` (jieba full text), best first."""
-    page = search(
-        KIND,
-        query,
-        facets={**facets, "status": ListingStatus.IN_USE},
-        limit=limit,
-        offset=offset,
-    )
+    """Listings in use matching `query` (jieba full text), best first, as model instances."""
+    page = search(KIND, query, facets={**facets, **PUBLIC_FACETS}, limit=limit, offset=offset)
     ids = [hit.object_id for hit in page.hits]
     found = {listing.id: listing for listing in listing_summaries().filter(id__in=ids)}
     return ListingSearchPage(page.total, [found[i] for i in ids if i in found], page.partial)
+
+
+def search_listing_cards(
+    query: str, facets: Mapping[str, str], *, limit: int = 20, offset: int = 0
+) -> ListingCardPage:
+    """The same search, answered from the index alone: result cards as plain dicts.
+
+    One SQL statement and no model instances, for the public search API (its hot
+    path); the cards are `indexing.listing_summary`, stored when the listing was indexed.
+    """
+    page = search(KIND, query, facets={**facets, **PUBLIC_FACETS}, limit=limit, offset=offset)
+    return ListingCardPage(page.total, [hit.payload for hit in page.hits], page.partial)

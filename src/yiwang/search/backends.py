@@ -45,6 +45,8 @@ FacetGroups = Sequence[Sequence[str]]
 class Row:
     object_id: int
     score: float
+    # The document's payload as JSON text (both vendors hand jsonb/JSON back as text).
+    payload: str
 
 
 class _Backend:
@@ -52,12 +54,15 @@ class _Backend:
     def _page(
         sql: str, params: list, count_sql: str, count_params: list, limit: int, offset: int
     ) -> tuple[int, list[Row]]:
-        """One statement gives the page and the total; only a page past the end needs a count."""
+        """One statement gives the page and the total; only a page past the end needs a count.
+
+        `sql` selects object_id, score, total, payload.
+        """
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             if rows:
-                return rows[0][2], [Row(r[0], float(r[1])) for r in rows]
+                return rows[0][2], [Row(r[0], float(r[1]), r[3]) for r in rows]
             if offset == 0 and limit > 0:
                 return 0, []
             cursor.execute(count_sql, count_params)
@@ -104,40 +109,55 @@ class SqliteBackend(_Backend):
             parts.append("{" + " ".join(TEXT_COLUMNS) + "} : (" + joined + ")")
         return " AND ".join(parts)
 
+    @staticmethod
+    def _has_term(term: str) -> str:
+        # One token of the document's space-joined facet_tokens; the term is a bound parameter.
+        return "instr(' ' || d.facet_tokens || ' ', ' ' || %s || ' ') > 0"
+
     def search(self, kind, groups, tokens, op, exact, limit, offset) -> tuple[int, list[Row]]:
-        match = self._match(kind, groups, tokens, op)
-        exact_match = "{facet_tokens} : " + self._phrase(exact)
+        # bm25() costs a scan of every phrase's document list, so the FTS query holds only
+        # the words: kind and facet terms (in most documents) would cost a scan of the whole
+        # index per query. They filter the matched rows instead, as does the exact tier.
+        # Facet phrases had column weight 0, so the scores are the same either way.
+        match = "{" + " ".join(TEXT_COLUMNS) + "} : (" + f" {op} ".join(map(self._phrase, tokens))
+        match += ")"
+        clauses, params = ["d.kind = %s"], [kind]
+        for group in groups:
+            clauses.append("(" + " OR ".join(self._has_term(t) for t in group) + ")")
+            params.extend(group)
+        where = " AND ".join(clauses)
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
-        # bm25() only works in the FTS query itself: rank there, then page and count the
-        # materialized result (a scalar count is cheaper here than COUNT(*) OVER ()).
-        sql = f"""
+        # bm25() only works in the FTS query itself: rank there, then filter, page and count
+        # the materialized result (a scalar count is cheaper here than COUNT(*) OVER ()).
+        bonus = f"{EXACT_BONUS} * ({self._has_term('')})" if exact else "0"
+        # Both CTEs materialized: inlined, SQLite would run the FTS query once per document.
+        matched = f"""
             WITH ranked AS MATERIALIZED (
                 SELECT rowid AS id, -bm25({FTS}, {weights}) AS score FROM {FTS}
                 WHERE {FTS} MATCH %s
-            ), exact AS MATERIALIZED (
-                SELECT rowid AS id FROM {FTS} WHERE {FTS} MATCH %s
-            ), page AS (
-                SELECT id, score + {EXACT_BONUS} * (id IN (SELECT id FROM exact)) AS score
-                FROM ranked ORDER BY 2 DESC, id LIMIT %s OFFSET %s
-            )
-            SELECT d.object_id, page.score, (SELECT COUNT(*) FROM ranked)
+            ), matched AS MATERIALIZED (
+                SELECT r.id, r.score + {bonus} AS score
+                FROM ranked AS r JOIN {TABLE} AS d ON d.id = r.id WHERE {where}
+            )"""  # noqa: S608
+        sql = f"""{matched},
+            page AS (SELECT id, score FROM matched ORDER BY score DESC, id LIMIT %s OFFSET %s)
+            SELECT d.object_id, page.score, (SELECT COUNT(*) FROM matched), d.payload
             FROM page JOIN {TABLE} AS d ON d.id = page.id ORDER BY page.score DESC, page.id"""  # noqa: S608
-        count_sql = f"SELECT COUNT(*) FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608
-        return self._page(
-            sql, [match, exact_match, limit, offset], count_sql, [match], limit, offset
-        )
+        count_sql = f"{matched} SELECT COUNT(*) FROM matched"  # noqa: S608
+        params = [match, exact, *params] if exact else [match, *params]
+        return self._page(sql, [*params, limit, offset], count_sql, params, limit, offset)
 
     def browse(self, kind, groups, limit, offset) -> tuple[int, list[Row]]:
         # Walk the (kind, title) index in order; facets only decide which rows qualify.
         if not groups:
             count_sql = f"SELECT COUNT(*) FROM {TABLE} WHERE kind = %s"  # noqa: S608
-            sql = f"""SELECT object_id, 0.0, ({count_sql}) FROM {TABLE} WHERE kind = %s
+            sql = f"""SELECT object_id, 0.0, ({count_sql}), payload FROM {TABLE} WHERE kind = %s
                 ORDER BY title, object_id LIMIT %s OFFSET %s"""  # noqa: S608
             return self._page(sql, [kind, kind, limit, offset], count_sql, [kind], limit, offset)
         match = self._match(kind, groups, (), "AND")
         count_sql = f"SELECT COUNT(*) FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608
         sql = f"""
-            SELECT object_id, 0.0, ({count_sql}) FROM {TABLE}
+            SELECT object_id, 0.0, ({count_sql}), payload FROM {TABLE}
             WHERE kind = %s AND id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)
             ORDER BY title, object_id LIMIT %s OFFSET %s"""  # noqa: S608
         return self._page(
@@ -190,14 +210,14 @@ class PostgresBackend(_Backend):
         where, params = self._where(kind, groups)
         query = f" {'&' if op == 'AND' else '|'} ".join(self._lexeme(t) for t in tokens)
         matched = f"""
-            SELECT object_id,
+            SELECT object_id, payload,
                    ts_rank('{POSTGRES_WEIGHTS}'::float4[], search_vector, q)
                    + CASE WHEN facet_terms @> ARRAY[%s]::text[] THEN {EXACT_BONUS} ELSE 0 END
                    AS score
             FROM {TABLE}, to_tsquery('simple'::regconfig, %s) AS q
             WHERE {where} AND search_vector @@ q"""  # noqa: S608
         sql = f"""WITH matched AS ({matched})
-            SELECT object_id, score, (SELECT COUNT(*) FROM matched) FROM matched
+            SELECT object_id, score, (SELECT COUNT(*) FROM matched), payload FROM matched
             ORDER BY score DESC, object_id LIMIT %s OFFSET %s"""  # noqa: S608
         count_sql = f"SELECT COUNT(*) FROM ({matched}) AS matched"  # noqa: S608
         return self._page(
@@ -212,7 +232,7 @@ class PostgresBackend(_Backend):
     def browse(self, kind, groups, limit, offset) -> tuple[int, list[Row]]:
         where, params = self._where(kind, groups)
         count_sql = f"SELECT COUNT(*) FROM {TABLE} WHERE {where}"  # noqa: S608
-        sql = f"""SELECT object_id, 0.0, ({count_sql}) FROM {TABLE} WHERE {where}
+        sql = f"""SELECT object_id, 0.0, ({count_sql}), payload FROM {TABLE} WHERE {where}
             ORDER BY title, object_id LIMIT %s OFFSET %s"""  # noqa: S608
         return self._page(sql, [*params, *params, limit, offset], count_sql, params, limit, offset)
 

@@ -20,6 +20,9 @@ class SearchDocument(models.Model):
     keyword_tokens = models.TextField(blank=True)
     body_tokens = models.TextField(blank=True)
     facet_tokens = models.TextField(blank=True)
+    # What a result list shows, from the provider: hits carry it, so a search needs no
+    # second query and the caller builds no model instances (docs/search.md).
+    payload = models.JSONField(default=dict, blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

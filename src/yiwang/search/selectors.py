@@ -5,8 +5,10 @@ nothing, a second one that accepts any word): filtering, ranking, counting and
 paging all happen inside the vendor's full-text index.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from yiwang.search.backends import backend
 from yiwang.search.text import exact_term, facet_term, query_tokens
@@ -18,6 +20,8 @@ MAX_LIMIT = 200
 class Hit:
     object_id: int
     score: float
+    # What the provider stored for result lists (`Document.payload`), ready to serialize.
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,4 +81,5 @@ def search(
         if total == 0 and len(tokens) > 1:
             total, rows = vendor.search(kind, groups, tokens, "OR", exact, limit, offset)
             partial = total > 0
-    return SearchPage(total, [Hit(r.object_id, r.score) for r in rows], partial)
+    hits = [Hit(r.object_id, r.score, json.loads(r.payload) if r.payload else {}) for r in rows]
+    return SearchPage(total, hits, partial)

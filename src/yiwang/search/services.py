@@ -10,7 +10,8 @@ Apps that own searchable objects register a provider in `AppConfig.ready()`:
 
     def listing_documents():
         for listing in ServiceListing.objects.all():
-            yield Document(listing.id, title=..., keywords=[...], body=..., facets={...})
+            yield Document(listing.id, title=..., keywords=[...], body=..., facets={...},
+                           payload={...})
 
     register_provider("listing", listing_documents)
 
@@ -47,6 +48,8 @@ class Document:
     keywords: list[str] = field(default_factory=list)
     body: str = ""
     facets: dict[str, FacetValue] = field(default_factory=dict)
+    # JSON-ready summary returned with each hit (what a result card shows); not searched.
+    payload: dict[str, object] = field(default_factory=dict)
 
 
 Provider = Callable[[], Iterable[Document | Mapping]]
@@ -108,7 +111,12 @@ def _text(value: object) -> str:
 
 
 def _fields(
-    kind: str, title: str, keywords: list[str], body: str, facets: Mapping[str, object]
+    kind: str,
+    title: str,
+    keywords: list[str],
+    body: str,
+    facets: Mapping[str, object],
+    payload: Mapping[str, object] | None,
 ) -> dict[str, object]:
     _check_kind(kind)
     keywords = [k for k in (_text(k).strip() for k in keywords) if k]
@@ -124,6 +132,7 @@ def _fields(
         "keyword_tokens": " ".join(t for k in keywords for t in tokenize(k)),
         "body_tokens": " ".join(tokenize(body)),
         "facet_tokens": _facet_tokens(kind, title, keywords, cleaned),
+        "payload": dict(payload or {}),
     }
 
 
@@ -135,6 +144,7 @@ def index_document(
     keywords: list[str],
     body: str,
     facets: dict[str, str | list[str]],
+    payload: dict[str, object] | None = None,
 ) -> None:
     """Insert or replace the document of (kind, object_id) in the caller's transaction."""
     with transaction.atomic():
@@ -142,7 +152,7 @@ def index_document(
         SearchDocument.objects.update_or_create(
             kind=kind,
             object_id=object_id,
-            defaults=_fields(kind, title, keywords, body, facets),
+            defaults=_fields(kind, title, keywords, body, facets, payload),
         )
 
 
@@ -166,7 +176,7 @@ def _rebuild_kind(kind: str, provider: Provider) -> int:
             SearchDocument(
                 kind=kind,
                 object_id=d.object_id,
-                **_fields(kind, d.title, list(d.keywords), d.body, d.facets),
+                **_fields(kind, d.title, list(d.keywords), d.body, d.facets, d.payload),
             )
             for d in documents
         ],

@@ -42,9 +42,7 @@ def test_admin_edit_of_a_user_is_audited_with_before_and_after(client):
             "staff_roles-0-role": "review",
         },
     )
-    response = client.post(
-        f"/admin/identity/user/{staff.pk}/change/", data, HTTP_HOST="127.0.0.1"
-    )
+    response = client.post(f"/admin/identity/user/{staff.pk}/change/", data, HTTP_HOST="127.0.0.1")
     assert response.status_code == 302, response.content.decode()[:2000]
     event = AuditEvent.objects.get(action="identity.user.update", object_id=str(staff.pk))
     assert event.before["real_name"] == "陈晓燕"

@@ -285,3 +285,37 @@ def test_search_reindex_names_unknown_kinds(providers):
         call_command("search_reindex", "hotline")
     with pytest.raises(LookupError):
         services.rebuild("hotline")
+
+
+# ---------------------------------------------------------------- payload
+
+
+def test_hits_carry_the_payload_the_provider_stored(catalog):
+    services.index_document(
+        "listing", 90, title="护照签发", keywords=[], body="", facets={}, payload={"card": "护照"}
+    )
+    assert [h.payload for h in search("listing", "护照").hits] == [{"card": "护照"}]
+    browsed = {h.object_id: h.payload for h in search("listing", "", limit=200).hits}
+    assert browsed[90] == {"card": "护照"}
+    assert browsed[FOOD] == {}  # indexed without one
+
+
+def test_reindexing_replaces_the_payload(catalog):
+    for card in ({"name": "旧"}, {"name": "新"}):
+        services.index_document(
+            "listing", 91, title="签证延期", keywords=[], body="", facets={}, payload=card
+        )
+    assert [h.payload for h in search("listing", "签证").hits] == [{"name": "新"}]
+
+
+def test_rebuild_stores_provider_payloads(providers):
+    services.register_provider(
+        "listing",
+        lambda: [
+            services.Document(1, "食品经营许可", payload={"id": 1, "online": True}),
+            {"object_id": 2, "title": "生育登记", "payload": {"id": 2, "days": None}},
+        ],
+    )
+    services.rebuild()
+    assert search("listing", "食品").hits[0].payload == {"id": 1, "online": True}
+    assert search("listing", "生育").hits[0].payload == {"id": 2, "days": None}
