@@ -48,6 +48,11 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, OverflowError):
+        # A number too large for the database (e.g. ?id=99999999999999999999): bad input.
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["数值超出允许范围,请检查输入的编号。"]}
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -370,8 +370,11 @@ class DepartmentViewSet(
         if not is_platform_admin(self.request.user):
             queryset = queryset.filter(is_active=True)
         params = self.request.query_params
-        if params.get("parent", "").isdigit():
-            queryset = queryset.filter(parent_id=int(params["parent"]))
+        if "parent" in params:
+            parent = params["parent"]
+            if not parent.isdigit() or int(parent) >= 2**63:
+                raise serializers.ValidationError({"parent": [_("parent 应为部门编号(正整数)")]})
+            queryset = queryset.filter(parent_id=int(parent))
         elif params.get("root", "").lower() in {"1", "true"}:
             queryset = queryset.filter(parent__isnull=True)
         return queryset

@@ -46,3 +46,9 @@ def test_errors_are_problem_details(exc, status, errors):
 def test_json_responses_declare_utf8(client, db):
     response = client.get("/api/v1/departments/", HTTP_HOST="127.0.0.1")
     assert response["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_a_number_too_large_for_the_database_is_a_400_not_a_500():
+    response = view_raising(OverflowError("Python int too large"))(factory.get("/x")).render()
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"

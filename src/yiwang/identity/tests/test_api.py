@@ -369,3 +369,10 @@ def test_schema_documents_problem_responses():
     schema = client_for(None).get("/api/schema/?format=json").json()
     token = schema["paths"]["/api/v1/accounts/token"]["post"]["responses"]
     assert {"400", "403", "429"} <= set(token)
+
+
+@pytest.mark.parametrize("parent", ["abc", "-1", "99999999999999999999999"])
+def test_department_parent_filter_refuses_what_is_not_an_id(parent):
+    response = client_for(None).get(API + "departments/", {"parent": parent})
+    assert response.status_code == 400
+    assert "parent" in response.json()["errors"]
