@@ -33,6 +33,7 @@ migrate: setup
 
 demo: migrate
 	$(MANAGE) load_demo
+	$(MANAGE) search_reindex -v0
 
 run: demo
 	$(MANAGE) collectstatic --noinput -v0
