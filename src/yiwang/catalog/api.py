@@ -472,6 +472,8 @@ class PowerItemViewSet(
 
 class SearchView(APIView):
     permission_classes = [AllowAny]
+    # Public and the same for everyone: no token or session lookup on the hot path.
+    authentication_classes = []
 
     @extend_schema(
         summary="搜索办事服务(分词全文检索)",

@@ -37,6 +37,15 @@ POSTGRES_WEIGHTS = "{0.05,0.1,0.5,1.0}"
 # A document whose title or a keyword is exactly the query ranks above all others.
 EXACT_BONUS = 1000.0
 
+# Up to this many documents with the words, kind and facets are checked on the matched rows;
+# above it they are an index merge, and words in more than half of all documents rank only
+# where they are in a title or a keyword (SqliteBackend.search).
+FEW_MATCHES = 1000
+
+# An FTS5 query that matches nothing: no indexed token starts with "_n" (words are letters
+# and digits, facet terms start with their key, kind and exact terms with "_kind", "_exact").
+NOTHING = '"_nothing"'
+
 # Facet filter: each group is a list of terms of which one must match; all groups must.
 FacetGroups = Sequence[Sequence[str]]
 
@@ -94,12 +103,17 @@ class SqliteBackend(_Backend):
     )
 
     @staticmethod
+    def _has_term() -> str:
+        # One token of the document's space-joined facet_tokens; the term is a bound parameter.
+        return "instr(' ' || d.facet_tokens || ' ', ' ' || %s || ' ') > 0"
+
+    @staticmethod
     def _phrase(token: str) -> str:
         # A double-quoted FTS5 string is always one phrase; "" escapes a quote.
         return '"' + token.replace('"', '""') + '"'
 
-    def _match(self, kind: str, groups: FacetGroups, tokens: Sequence[str], op: str) -> str:
-        filters = [[kind_term(kind)], *groups]
+    def _match(self, kind: str | None, groups: FacetGroups, tokens: Sequence[str], op: str) -> str:
+        filters = [[kind_term(kind)], *groups] if kind else [*groups]
         parts = [
             "{facet_tokens} : (" + " OR ".join(self._phrase(t) for t in group) + ")"
             for group in filters
@@ -109,43 +123,68 @@ class SqliteBackend(_Backend):
             parts.append("{" + " ".join(TEXT_COLUMNS) + "} : (" + joined + ")")
         return " AND ".join(parts)
 
-    @staticmethod
-    def _has_term(term: str) -> str:
-        # One token of the document's space-joined facet_tokens; the term is a bound parameter.
-        return "instr(' ' || d.facet_tokens || ' ', ' ' || %s || ' ') > 0"
-
     def search(self, kind, groups, tokens, op, exact, limit, offset) -> tuple[int, list[Row]]:
-        # bm25() costs a scan of every phrase's document list, so the FTS query holds only
-        # the words: kind and facet terms (in most documents) would cost a scan of the whole
-        # index per query. They filter the matched rows instead, as does the exact tier.
-        # Facet phrases had column weight 0, so the scores are the same either way.
-        match = "{" + " ".join(TEXT_COLUMNS) + "} : (" + f" {op} ".join(map(self._phrase, tokens))
-        match += ")"
-        clauses, params = ["d.kind = %s"], [kind]
-        for group in groups:
-            clauses.append("(" + " OR ".join(self._has_term(t) for t in group) + ")")
-            params.extend(group)
-        where = " AND ".join(clauses)
+        # bm25() is the cost: it reads every ranked row's positions and sizes, and FTS5
+        # computes it only for the rows that pass the WHERE clause of the query calling it.
+        # So bm25 sees only the words (facet phrases, in most documents, would cost a scan of
+        # the whole index; their column weight was 0, so scores are unchanged), and only the
+        # rows worth ranking. How they are found depends on how many documents have the words:
+        # - few (< FEW_MATCHES): rank them all, checking kind and facets on the document rows;
+        # - more: kind and facets are an index merge (`hits`), cheaper than reading rows;
+        # - in more than half of all documents (bm25 gives such words an idf of ~0, so their
+        #   order is noise): rank only the matches with a word in the title or a keyword (or
+        #   the exact tier); the others follow unranked (score 0) in rowid order, which FTS5
+        #   gives without sorting, and the page stops reading them once it is full.
+        # Every CTE is materialized (inlined, SQLite would run an FTS query once per row) and
+        # computed on first use, so a mode only pays for what it reads. "rowid + 0" keeps the
+        # IN lists from driving the FTS cursors (bm25 needs MATCH to drive).
+        words = self._match(None, (), tokens, op)
+        hits_match = self._match(kind, groups, tokens, op)
+        prominent = "{title_tokens keyword_tokens} : (" + " OR ".join(map(self._phrase, tokens))
+        prominent += ")"
+        exact_ids, exact_params = "SELECT NULL WHERE 0", []
+        if exact:
+            prominent = f"({prominent} OR {{facet_tokens}} : {self._phrase(exact)})"
+            exact_ids = f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608
+            exact_params = ["{facet_tokens} : " + self._phrase(exact)]
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
-        # bm25() only works in the FTS query itself: rank there, then filter, page and count
-        # the materialized result (a scalar count is cheaper here than COUNT(*) OVER ()).
-        bonus = f"{EXACT_BONUS} * ({self._has_term('')})" if exact else "0"
-        # Both CTEs materialized: inlined, SQLite would run the FTS query once per document.
-        matched = f"""
-            WITH ranked AS MATERIALIZED (
-                SELECT rowid AS id, -bm25({FTS}, {weights}) AS score FROM {FTS}
-                WHERE {FTS} MATCH %s
-            ), matched AS MATERIALIZED (
-                SELECT r.id, r.score + {bonus} AS score
-                FROM ranked AS r JOIN {TABLE} AS d ON d.id = r.id WHERE {where}
-            )"""  # noqa: S608
-        sql = f"""{matched},
-            page AS (SELECT id, score FROM matched ORDER BY score DESC, id LIMIT %s OFFSET %s)
-            SELECT d.object_id, page.score, (SELECT COUNT(*) FROM matched), d.payload
+        facet_checks = "".join(
+            " AND (" + " OR ".join([self._has_term()] * len(group)) + ")" for group in groups
+        )
+        sql = f"""
+            WITH matches(n) AS MATERIALIZED (SELECT COUNT(*) FROM {FTS} WHERE {FTS} MATCH %s),
+            mode(few, frequent) AS MATERIALIZED (
+                SELECT n < {FEW_MATCHES}, CASE WHEN n < {FEW_MATCHES} THEN 0
+                ELSE n * 2 > (SELECT COUNT(*) FROM {TABLE}) END FROM matches),
+            hits(id) AS MATERIALIZED (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s),
+            exact(id) AS MATERIALIZED ({exact_ids}),
+            ranked(id, score) AS MATERIALIZED (
+                SELECT rowid, -bm25({FTS}, {weights}) FROM {FTS}
+                WHERE {FTS} MATCH iif((SELECT frequent FROM mode), %s, %s)
+                AND CASE WHEN (SELECT few OR frequent FROM mode) THEN EXISTS (
+                    SELECT 1 FROM {TABLE} AS d
+                    WHERE d.id = {FTS}.rowid AND d.kind = %s{facet_checks})
+                ELSE rowid + 0 IN hits END),
+            total(n) AS MATERIALIZED (
+                SELECT CASE WHEN (SELECT frequent FROM mode)
+                THEN (SELECT COUNT(*) FROM {FTS} WHERE {FTS} MATCH %s)
+                ELSE (SELECT COUNT(*) FROM ranked) END),
+            page AS (
+                SELECT * FROM (
+                    SELECT id, score + {EXACT_BONUS} * (id IN exact) AS score FROM ranked
+                    ORDER BY score DESC, id)
+                UNION ALL SELECT * FROM (
+                    SELECT rowid, 0.0 FROM {FTS}
+                    WHERE {FTS} MATCH iif((SELECT frequent FROM mode), %s, '{NOTHING}')
+                    AND rowid + 0 NOT IN (SELECT id FROM ranked) ORDER BY rowid)
+                LIMIT %s OFFSET %s)
+            SELECT d.object_id, page.score, (SELECT n FROM total), d.payload
             FROM page JOIN {TABLE} AS d ON d.id = page.id ORDER BY page.score DESC, page.id"""  # noqa: S608
-        count_sql = f"{matched} SELECT COUNT(*) FROM matched"  # noqa: S608
-        params = [match, exact, *params] if exact else [match, *params]
-        return self._page(sql, [*params, limit, offset], count_sql, params, limit, offset)
+        count_sql = f"SELECT COUNT(*) FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608
+        params = [words, hits_match, *exact_params, f"({words}) AND {prominent}", words, kind]
+        params += [term for group in groups for term in group]
+        params += [hits_match, hits_match, limit, offset]
+        return self._page(sql, params, count_sql, [hits_match], limit, offset)
 
     def browse(self, kind, groups, limit, offset) -> tuple[int, list[Row]]:
         # Walk the (kind, title) index in order; facets only decide which rows qualify.

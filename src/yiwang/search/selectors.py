@@ -56,7 +56,9 @@ def search(
     """Documents of `kind` matching `query`, best first; a blank query lists them by title.
 
     Documents whose title or a keyword is exactly the query come first, then the
-    rest by relevance (title matches weigh most, then keywords, then body).
+    rest by relevance (title matches weigh most, then keywords, then body). On SQLite,
+    words in more than half of all documents carry no weight in bm25 and are ranked only
+    where they are in a title or a keyword; their other matches follow with score 0.
 
     Every word must match; if no document has them all, any word will do (ranked by
     how many and where they match) and the page says `partial`. Facets filter
