@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -59,6 +59,9 @@ def test_scores_are_best_first(catalog, query):
     assert scores and scores[0] > 0 and all(score >= 0 for score in scores)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL ranks every match (ts_rank is cheap there)"
+)
 def test_a_word_in_most_documents_ranks_only_title_and_keyword_matches(catalog, monkeypatch):
     # 营业执照 is in 4 of the 7 listings: bm25 gives it almost no weight, so only the
     # listings with it in the title rank; body mentions follow unranked, in index order.
