@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiwang.console.inbox import inbox_items
-from yiwang.identity import services
 from yiwang.identity.forms import LoginForm
 from yiwang.identity.models import StaffRole
 from yiwang.identity.permissions import (
@@ -19,26 +18,16 @@ from yiwang.identity.permissions import (
     set_current_department,
     staff_required,
 )
-from yiwang.identity.views import BACKEND, safe_next
+from yiwang.identity.views import BACKEND, authenticated_user, safe_next
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.authenticate_user(
-                request, form.cleaned_data["login"], form.cleaned_data["password"]
-            )
-        except services.LoginFailed as exc:
-            form.add_error(None, exc.messages)
-        else:
-            if is_staff_member(user):
-                login(request, user, backend=BACKEND)
-                return redirect(safe_next(request, default="/console/"))
-            form.add_error(
-                None,
-                _("该账号不是工作人员账号,不能登录工作台。办事群众请从门户网站登录。"),
-            )
+    if user := authenticated_user(request, form):
+        if is_staff_member(user):
+            login(request, user, backend=BACKEND)
+            return redirect(safe_next(request, default="/console/"))
+        form.add_error(None, _("该账号不是工作人员账号,不能登录工作台。办事群众请从门户网站登录。"))
     return render(
         request,
         "console/login.html",

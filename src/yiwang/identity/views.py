@@ -79,18 +79,24 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def authenticated_user(request: HttpRequest, form: LoginForm) -> User | None:
+    """The user a posted login form proves, or None with the reason added to the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return services.authenticate_user(
+            request, form.cleaned_data["login"], form.cleaned_data["password"]
+        )
+    except services.LoginFailed as exc:
+        form.add_error(None, exc.messages)
+        return None
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.authenticate_user(
-                request, form.cleaned_data["login"], form.cleaned_data["password"]
-            )
-        except services.LoginFailed as exc:
-            form.add_error(None, exc.messages)
-        else:
-            login(request, user, backend=BACKEND)
-            return redirect(safe_next(request))
+    if user := authenticated_user(request, form):
+        login(request, user, backend=BACKEND)
+        return redirect(safe_next(request))
     return render(
         request, "identity/login.html", {"form": form, "next": safe_next(request, default="")}
     )
