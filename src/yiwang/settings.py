@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     # foundation
     "yiwang.common",
     "yiwang.crypto",
+    "yiwang.calendar",
     "yiwang.audit",
     "yiwang.search",
     "yiwang.notify",
@@ -242,6 +243,8 @@ YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES"
 YIWANG_REQUIRE_PHONE_CODE = env_bool("YIWANG_REQUIRE_PHONE_CODE", default=True)
 # Real-name verifier plugin: "local" checks the ID number; production plugs the authority's.
 YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
+# Working-day overrides (docs/calendar.md); empty: the file shipped in calendar/data/.
+YIWANG_CALENDAR_FILE = os.environ.get("YIWANG_CALENDAR_FILE", "")
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
 
 LOGGING = {

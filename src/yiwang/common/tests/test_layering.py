@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2]
 LAYERS = {
     "common": 0,
     "crypto": 1,
+    "calendar": 1,
     "audit": 2,
     "notify": 2,
     "search": 2,
