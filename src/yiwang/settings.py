@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "yiwang.calendar",
     "yiwang.audit",
     "yiwang.search",
+    "yiwang.workflow",
     "yiwang.notify",
     "yiwang.identity",
     "yiwang.catalog",

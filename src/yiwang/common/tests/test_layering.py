@@ -17,6 +17,7 @@ LAYERS = {
     "notify": 2,
     "search": 2,
     "identity": 3,
+    "workflow": 3,
     "catalog": 4,
     "api": 8,
     "portal": 8,
