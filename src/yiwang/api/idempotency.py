@@ -1,15 +1,20 @@
 """`Idempotency-Key` for POSTs that create things (DESIGN.md "Idempotency").
 
-The key's row is written in the same transaction as the object the request
-creates, so a crash loses both or neither; a concurrent repeat waits on the
-unique index and then gets the stored answer.
+The key is reserved in a short transaction of its own before the view runs,
+so the view's services keep their own transactions (a security counter that
+must survive a refused request, such as wrong SMS-code attempts, is not rolled
+back by us). A concurrent repeat finds the reservation and is told to retry;
+a success stores its answer on the key; a failure releases the key. A
+reservation left by a crashed process may be taken over after `STALE_AFTER`.
 """
 
+import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +22,7 @@ from yiwang.api.errors import problem_response
 from yiwang.api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+STALE_AFTER = dt.timedelta(minutes=5)
 
 
 def _scope(request: Request) -> str:
@@ -30,17 +36,33 @@ def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
-    if stored.request_hash != fingerprint:
-        return problem_response(
-            409,
-            "幂等键已用于另一个请求",
-            detail="同一个 Idempotency-Key 只能用于同一个请求;请为新的请求生成新的键。",
-            code="idempotency-conflict",
-        )
-    response = Response(stored.response_body, status=stored.status_code)
-    response["Idempotent-Replayed"] = "true"
-    return response
+def _conflict(detail: str) -> Response:
+    return problem_response(409, "幂等键冲突", detail=detail, code="idempotency-conflict")
+
+
+def _reserve(scope: str, key: str, fingerprint: str) -> IdempotencyKey | Response:
+    """The reservation to fill in, or the answer to give right away."""
+    with transaction.atomic():
+        stored = IdempotencyKey.objects.select_for_update().filter(scope=scope, key=key).first()
+        if stored is None:
+            try:
+                with transaction.atomic():
+                    return IdempotencyKey.objects.create(
+                        scope=scope, key=key, request_hash=fingerprint
+                    )
+            except IntegrityError:
+                stored = IdempotencyKey.objects.get(scope=scope, key=key)
+        if stored.request_hash != fingerprint:
+            return _conflict("同一个 Idempotency-Key 只能用于同一个请求;请为新的请求生成新的键。")
+        if stored.status_code is not None:
+            response = Response(stored.response_body, status=stored.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        if stored.created_at > timezone.now() - STALE_AFTER:
+            return _conflict("同一个请求正在处理中,请稍后再试。")
+        stored.created_at = timezone.now()
+        stored.save(update_fields=["created_at"])
+        return stored
 
 
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
@@ -58,26 +80,20 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
                 detail="Idempotency-Key 最长 255 个字符。",
                 code="validation",
             )
-        scope, fingerprint = _scope(request), _fingerprint(request)
-        stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-        if stored:
-            return _replay(stored, fingerprint)
+        reservation = _reserve(_scope(request), key, _fingerprint(request))
+        if isinstance(reservation, Response):
+            return reservation
         try:
-            with transaction.atomic():
-                response = view_method(self, request, *args, **kwargs)
-                if 200 <= response.status_code < 300:
-                    IdempotencyKey.objects.create(
-                        scope=scope,
-                        key=key,
-                        request_hash=fingerprint,
-                        status_code=response.status_code,
-                        response_body=response.data,
-                    )
-        except IntegrityError:
-            stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-            if stored is None:
-                raise
-            return _replay(stored, fingerprint)
+            response = view_method(self, request, *args, **kwargs)
+        except BaseException:
+            reservation.delete()
+            raise
+        if 200 <= response.status_code < 300:
+            reservation.status_code = response.status_code
+            reservation.response_body = response.data
+            reservation.save(update_fields=["status_code", "response_body"])
+        else:
+            reservation.delete()
         return response
 
     return wrapper

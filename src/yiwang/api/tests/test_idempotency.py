@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
@@ -19,7 +20,8 @@ class CreateThing(APIView):
     def post(self, request):
         if not request.data.get("name"):
             return Response({"name": ["必填"]}, status=400)
-        event = audit.record(None, "thing.create", object_type="thing", object_id="1")
+        with transaction.atomic():
+            event = audit.record(None, "thing.create", object_type="thing", object_id="1")
         return Response({"id": event.pk, "name": request.data["name"]}, status=201)
 
 
@@ -57,3 +59,14 @@ def test_without_a_key_every_post_creates():
 
 def test_overlong_key_is_refused():
     assert post({"name": "a"}, key="x" * 256).status_code == 400
+
+
+def test_a_request_still_running_makes_a_repeat_wait():
+    from yiwang.api.models import IdempotencyKey
+
+    first = post({"name": "a"}, key="k-2")
+    IdempotencyKey.objects.filter(key="k-2").update(status_code=None, response_body=None)
+    response = post({"name": "a"}, key="k-2")
+    assert response.status_code == 409
+    assert AuditEvent.objects.filter(action="thing.create").count() == 1
+    assert first.status_code == 201

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from yiwang.audit.models import AuditEvent
-from yiwang.identity.models import Department, StaffRole, User
+from yiwang.identity.models import Department, OneTimeCode, StaffRole, User
 from yiwang.identity.tests.factories import (
     DEFAULT_PASSWORD,
     CitizenFactory,
@@ -376,3 +376,19 @@ def test_department_parent_filter_refuses_what_is_not_an_id(parent):
     response = client_for(None).get(API + "departments/", {"parent": parent})
     assert response.status_code == 400
     assert "parent" in response.json()["errors"]
+
+
+def test_wrong_codes_are_counted_even_with_an_idempotency_key():
+    body = _with_code(_register_body())
+    code = body["phone_code"]
+    wrong = "000000" if code != "000000" else "111111"
+    anonymous = client_for(None)
+    for n in range(2):
+        response = anonymous.post(
+            API + "accounts/register",
+            body | {"phone_code": wrong},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"w-{n}",
+        )
+        assert response.status_code == 400
+    assert OneTimeCode.objects.get().attempts == 2
