@@ -38,6 +38,7 @@ from yiwang.catalog.models import (
     Theme,
 )
 from yiwang.catalog.permissions import can_edit_department, editable_department_ids
+from yiwang.common.parsing import parse_id
 from yiwang.identity.models import Department
 from yiwang.identity.permissions import IsPlatformAdmin, IsStaff, ReadOnlyOrPlatformAdmin
 
@@ -514,10 +515,11 @@ def _page_params(params) -> tuple[int, int]:
     values = {}
     for name, default, top in (("page", 1, 10_000), ("page_size", 20, 100)):
         raw = params.get(name, str(default))
-        if not str(raw).isdigit() or not 1 <= int(raw) <= top:
+        number = parse_id(raw)
+        if number is None or not 1 <= number <= top:
             errors[name] = [_("%(n)s 应为 1 到 %(t)s 之间的整数") % {"n": name, "t": top}]
         else:
-            values[name] = int(raw)
+            values[name] = number
     if errors:
         raise serializers.ValidationError(errors)
     return values["page"], values["page_size"]

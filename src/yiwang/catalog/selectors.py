@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from yiwang.catalog.codes import ItemType, ListingStatus, ServiceObject
 from yiwang.catalog.indexing import KIND
 from yiwang.catalog.models import ServiceListing, Theme
+from yiwang.common.parsing import parse_id
 from yiwang.identity.models import Department
 from yiwang.search.selectors import search
 
@@ -86,7 +87,8 @@ def parse_filters(params: Mapping[str, Any]) -> dict[str, str]:
     errors: dict[str, list[str]] = {}
     value = str(params.get("department") or "").strip()
     if value:
-        if not value.isdigit() or not Department.objects.filter(pk=int(value)).exists():
+        pk = parse_id(value)
+        if pk is None or not Department.objects.filter(pk=pk).exists():
             errors["department"] = [_("部门 %(v)s 不存在,请从部门列表中选择") % {"v": value}]
         else:
             facets["department"] = value

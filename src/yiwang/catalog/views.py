@@ -26,6 +26,7 @@ from yiwang.catalog.forms import (
 )
 from yiwang.catalog.models import ServiceListing, Theme
 from yiwang.catalog.permissions import can_edit_department, can_manage_catalog
+from yiwang.common.parsing import parse_id
 from yiwang.identity.models import Department
 from yiwang.identity.permissions import (
     current_department,
@@ -207,9 +208,9 @@ def console_listing_list(request: HttpRequest) -> HttpResponse:
     listings = selectors.listings_with_guide().order_by("status", "item__basic_code")
     department = current_department(request)
     if is_platform_admin(request.user):
-        chosen = request.GET.get("department", "")
-        if chosen.isdigit():
-            listings = listings.filter(department_id=int(chosen))
+        chosen = parse_id(request.GET.get("department"))
+        if chosen is not None:
+            listings = listings.filter(department_id=chosen)
     else:
         listings = listings.filter(department=department) if department else listings.none()
     status = request.GET.get("status", "")

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yiwang.common.parsing import parse_id
 from yiwang.console.inbox import inbox_items
 from yiwang.identity.forms import LoginForm
 from yiwang.identity.models import StaffRole
@@ -60,9 +61,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def switch_department(request: HttpRequest) -> HttpResponse:
-    raw = request.POST.get("department", "")
-    if not raw.isdigit():
+    department_id = parse_id(request.POST.get("department"))
+    if department_id is None:
         raise PermissionDenied(_("请选择要切换到的部门"))
-    department = set_current_department(request, int(raw))
+    department = set_current_department(request, department_id)
     messages.success(request, _("已切换到%(name)s") % {"name": department.name})
     return redirect(safe_next(request, default="/console/"))

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from yiwang.api.errors import problem_response
 from yiwang.api.idempotency import idempotent
 from yiwang.api.schema import IDEMPOTENCY_KEY, problems
+from yiwang.common.parsing import parse_id
 from yiwang.crypto.fields import mask
 from yiwang.identity import services
 from yiwang.identity.models import Department, OneTimeCode, StaffRole, User
@@ -371,10 +372,10 @@ class DepartmentViewSet(
             queryset = queryset.filter(is_active=True)
         params = self.request.query_params
         if "parent" in params:
-            parent = params["parent"]
-            if not parent.isdigit() or int(parent) >= 2**63:
+            parent = parse_id(params["parent"])
+            if parent is None:
                 raise serializers.ValidationError({"parent": [_("parent 应为部门编号(正整数)")]})
-            queryset = queryset.filter(parent_id=int(parent))
+            queryset = queryset.filter(parent_id=parent)
         elif params.get("root", "").lower() in {"1", "true"}:
             queryset = queryset.filter(parent__isnull=True)
         return queryset

@@ -371,7 +371,7 @@ def test_schema_documents_problem_responses():
     assert {"400", "403", "429"} <= set(token)
 
 
-@pytest.mark.parametrize("parent", ["abc", "-1", "99999999999999999999999"])
+@pytest.mark.parametrize("parent", ["abc", "-1", "99999999999999999999999", "²"])
 def test_department_parent_filter_refuses_what_is_not_an_id(parent):
     response = client_for(None).get(API + "departments/", {"parent": parent})
     assert response.status_code == 400
