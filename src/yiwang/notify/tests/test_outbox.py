@@ -66,3 +66,19 @@ def test_failures_back_off_exponentially(monkeypatch, attempts, delay_seconds):
     assert message.last_error == "gateway down"
     expected = before + dt.timedelta(seconds=delay_seconds)
     assert abs((message.next_attempt_at - expected).total_seconds()) < 2
+
+
+class SlowSender:
+    """Checks that sending happens outside any database transaction."""
+
+    def send(self, to, text, dedupe_key):
+        from django.db import connection
+
+        assert not connection.in_atomic_block, "sent while holding a transaction"
+
+
+def test_messages_are_sent_outside_a_transaction(monkeypatch, transactional_db):
+    monkeypatch.setitem(senders.SMS_SENDERS, "console", SlowSender)
+    with transaction.atomic():
+        services.enqueue_sms("13800000001", "a", "otp:1")
+    assert services.deliver_due() == 1
