@@ -72,6 +72,10 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ]
     inlines = [StaffRoleInline]
 
+    def get_inlines(self, request, obj=None):
+        # Only staff accounts hold roles (identity.services.grant_role says the same).
+        return self.inlines if obj is not None and obj.kind == User.Kind.STAFF else []
+
     def audit_state(self, obj: User) -> dict:
         roles = sorted(f"{r.department_id}:{r.role}" for r in obj.staff_roles.all())
         return {**snapshot(obj, AUDITED_USER_FIELDS), "staff_roles": roles}
@@ -130,6 +134,10 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name", "credit_code", "region_code"]
     autocomplete_fields = ["parent", "lead"]
     inlines = [ReadOnlyStaffRoleInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A department is deactivated (is_active), never deleted: cases and audit refer to it.
+        return False
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

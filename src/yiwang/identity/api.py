@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -287,8 +286,7 @@ class TokenView(APIView):
             return problem_response(403, exc.messages[0], code="account-locked")
         except services.LoginFailed as exc:
             raise serializers.ValidationError({"password": exc.messages}) from exc
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": services.issue_api_token(user, ip=services.client_ip(request))})
 
 
 class MeView(APIView):

@@ -34,8 +34,11 @@ def is_staff_member(user: Any) -> bool:
 
 
 def _grants(user: Any) -> list[tuple[int, str]]:
-    """All (department id, role) pairs of a user, cached on the user object per request."""
-    if not _authenticated(user):
+    """All (department id, role) pairs of a user, cached on the user object per request.
+
+    Only staff accounts hold roles: a role row on a citizen (e.g. added by hand in
+    the database) grants nothing."""
+    if not is_staff_member(user):
         return []
     cache = getattr(user, "_yiwang_grants", None)
     if cache is None:

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from yiwang.audit.services import changes, record, snapshot
 from yiwang.crypto.fields import blind_index, mask
@@ -682,6 +683,14 @@ def create_staff(
         department_id=department.pk,
     )
     return user
+
+
+@transaction.atomic
+def issue_api_token(user: User, *, ip: str = "") -> str:
+    """The user's API token (created on first use); every issue is audited."""
+    token, created = Token.objects.get_or_create(user=user)
+    record(user, "identity.api_token_issued", user, after={"created": created}, ip=ip)
+    return token.key
 
 
 @transaction.atomic

@@ -57,3 +57,12 @@ def test_bulk_delete_is_not_offered(client):
     response = client.get("/admin/identity/user/", HTTP_HOST="127.0.0.1")
     assert response.status_code == 200
     assert "delete_selected" not in response.content.decode()
+
+
+def test_departments_are_deactivated_not_deleted(client):
+    client.force_login(PlatformAdminFactory(is_superuser=True))
+    department = DepartmentFactory()
+    response = client.get(
+        f"/admin/identity/department/{department.pk}/delete/", HTTP_HOST="127.0.0.1"
+    )
+    assert response.status_code == 403

@@ -392,3 +392,15 @@ def test_wrong_codes_are_counted_even_with_an_idempotency_key():
         )
         assert response.status_code == 400
     assert OneTimeCode.objects.get().attempts == 2
+
+
+def test_issuing_an_api_token_is_audited():
+    from yiwang.audit.models import AuditEvent
+
+    body = _with_code(_register_body())
+    client_for(None).post(API + "accounts/register", body, format="json")
+    response = client_for(None).post(
+        API + "accounts/token", {"login": body["phone"], "password": body["password"]}
+    )
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action="identity.api_token_issued").count() == 1

@@ -54,3 +54,14 @@ def test_current_department_ignores_a_session_value_outside_the_users_department
     request.user = staff
     request.session = {SESSION_DEPARTMENT_KEY: other.pk}
     assert current_department(request) == x
+
+
+def test_a_role_row_on_a_citizen_grants_nothing(db):
+    from yiwang.identity.models import StaffRole
+    from yiwang.identity.permissions import can_manage_staff_roles, has_role
+    from yiwang.identity.tests.factories import CitizenFactory, DepartmentFactory
+
+    citizen, department = CitizenFactory(), DepartmentFactory()
+    StaffRole.objects.create(user=citizen, department=department, role="admin")
+    assert not has_role(citizen, department, "admin")
+    assert not can_manage_staff_roles(citizen, department)
