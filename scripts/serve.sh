@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the task worker and the web server (granian); stop both on Ctrl-C.
+# Start the task worker and the web server (granian); Ctrl-C or SIGTERM stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
@@ -8,13 +8,14 @@ export YIWANG_DEMO="${YIWANG_DEMO:-1}"
 
 .venv/bin/python manage.py worker &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+WEB=""
+stop() { kill $WORKER $WEB 2>/dev/null || true; }
+trap stop EXIT INT TERM
 
 .venv/bin/python manage.py demo_banner --url "http://${HOST}:${PORT}/"
-exec_status=0
-# Two Python threads per worker: enough to overlap a slow request, few enough that the
-# GIL is not passed around (granian's default allows hundreds; docs/benchmarks.md).
-# bench/run.py reads the thread count from this line.
+# More Python threads than this per worker only add GIL contention (docs/benchmarks.md).
 .venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" --workers 2 --blocking-threads 2 \
-  --log-level warning yiwang.wsgi:application || exec_status=$?
-exit $exec_status
+  --log-level warning yiwang.wsgi:application &
+WEB=$!
+# In the background, so a trapped SIGTERM is handled at once instead of after granian exits.
+wait $WEB
