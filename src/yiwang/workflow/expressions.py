@@ -57,6 +57,13 @@ _ALLOWED_NODES = (
 )
 
 
+# Bounds that keep one expression from hanging a process or filling memory
+# (9**9**9, "x" * 10**10, f"{1:>9999999999}"): no powers or shifts, small number
+# constants, no repeated multiplication, no format specs.
+MAX_CONSTANT = 10**6
+_REFUSED_OPERATORS = (ast.Pow, ast.LShift, ast.RShift)
+
+
 class UnsafeExpression(ValueError):
     """An expression uses something outside the restricted grammar."""
 
@@ -71,6 +78,20 @@ def check_expression(source: str) -> ast.Expression:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise UnsafeExpression(f"不允许使用 {type(node).__name__}")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _REFUSED_OPERATORS):
+            raise UnsafeExpression(f"不允许使用运算符 {type(node.op).__name__}")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.BinOp) and isinstance(side.op, ast.Mult):
+                    raise UnsafeExpression("不允许连续相乘")
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int | float)
+            and abs(node.value) > MAX_CONSTANT
+        ):
+            raise UnsafeExpression(f"数值常量不能超过 {MAX_CONSTANT}")
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            raise UnsafeExpression("不允许在表达式中使用格式说明")
         if isinstance(node, ast.Name) and node.id.startswith("_"):
             raise UnsafeExpression(f"不允许使用以下划线开头的名称 {node.id}")
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
