@@ -211,14 +211,36 @@ class _Errors(dict):
 # ---------------------------------------------------------------- parsing
 
 
+# The only keys whose values may be lists or objects; every other value is text or a number.
+STRUCTURED_KEYS = {
+    "levels",
+    "service_objects",
+    "keywords",
+    "themes",
+    "items",
+    "listings",
+    "materials",
+    "process_steps",
+    "co_departments",
+    "handling_forms",
+    "faq",
+    "fee",
+}
+
+
 def _check_keys(row: Row, allowed: tuple[str, ...], errors: _Errors) -> bool:
+    """Shape first: an object with known keys, and lists or objects only where expected."""
     if not isinstance(row.data, dict):
         errors.add(row.loc(""), _("应为一个对象"))
         return False
-    for key in row.data:
+    well_formed = True
+    for key, value in row.data.items():
         if key not in allowed:
             errors.add(row.loc(key), _("未知字段 %(k)s,请对照目录格式说明删除或改名") % {"k": key})
-    return True
+        elif isinstance(value, list | dict) and key not in STRUCTURED_KEYS:
+            errors.add(row.loc(key), _("应为文本或数字,不能是列表或对象"))
+            well_formed = False
+    return well_formed
 
 
 def parse_json(data: Any, errors: _Errors) -> Parsed:

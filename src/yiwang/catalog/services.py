@@ -230,6 +230,19 @@ def prepare_item(item: ServiceItem, data: Mapping[str, Any]) -> Errors:
         old = ServiceItem.objects.filter(pk=item.pk).values_list("basic_code", flat=True).first()
         if old != item.basic_code and item.listings.exists():
             _add(errors, "basic_code", _("已有实施清单的事项不能修改基本编码,请新建事项"))
+    if item.pk and "levels" in data and "levels" not in errors:
+        stranded = sorted(
+            item.listings.exclude(level__in=item.levels).values_list(
+                "implementation_code", flat=True
+            )
+        )
+        if stranded:
+            _add(
+                errors,
+                "levels",
+                _("以下实施清单的行使层级不在新的层级中,请先调整或取消这些清单:%(codes)s")
+                % {"codes": str(_("、")).join(stranded)},
+            )
     return errors
 
 

@@ -245,6 +245,12 @@ BAD_ROWS = [
         "",
     ),
     (lambda d: d["items"][0].update(themes=["nope"]), "items[0].themes", "nope"),
+    (
+        lambda d: d["items"][0]["listings"][0].update(implementation_code=["X"]),
+        "items[0].listings[0].implementation_code",
+        "不能是列表",
+    ),
+    (lambda d: d["items"][0].update(name={"zh": "x"}), "items[0].name", "不能是列表"),
     (lambda d: d["items"][0].update(item_type="99"), "items[0].item_type", ""),
     (
         lambda d: d["items"][0]["listings"][0]["fee"].update(charged="maybe"),

@@ -246,3 +246,13 @@ def test_materials_are_searchable(platform_admin):
     listing = ServiceListingFactory()
     services.set_materials(platform_admin, listing, [{"name": "健康证明"}])
     assert search("listing", "健康证明").total == 1
+
+
+def test_an_item_cannot_drop_a_level_its_listings_use(platform_admin, item, dept_x):
+    listing = ServiceListingFactory(item=item, department=dept_x, level=item.levels[0])
+    others = [level for level in range(1, 8) if level not in item.levels]
+    with pytest.raises(ValidationError) as exc:
+        services.update_item(platform_admin, item, {"levels": others[:1]})
+    assert listing.implementation_code in " ".join(exc.value.message_dict["levels"])
+    item.refresh_from_db()
+    assert listing.level in item.levels
