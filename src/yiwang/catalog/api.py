@@ -40,7 +40,12 @@ from yiwang.catalog.models import (
 from yiwang.catalog.permissions import can_edit_department, editable_department_ids
 from yiwang.common.parsing import parse_id
 from yiwang.identity.models import Department
-from yiwang.identity.permissions import IsPlatformAdmin, IsStaff, ReadOnlyOrPlatformAdmin
+from yiwang.identity.permissions import (
+    IsPlatformAdmin,
+    IsStaff,
+    ReadOnlyOrPlatformAdmin,
+    is_staff_member,
+)
 
 PROBLEM = OpenApiResponse(SHARED_PROBLEM, description="application/problem+json (RFC 9457)")
 WRITE_ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM}
@@ -370,6 +375,13 @@ class ServiceListingViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CatalogEditor]
     queryset = selectors.listings_with_guide().order_by("implementation_code")
     filterset_class = ListingFilter
+
+    def get_queryset(self):
+        # One meaning of public: what the portal offers; staff also see 暂停/取消 listings.
+        if is_staff_member(self.request.user):
+            return super().get_queryset()
+        return selectors.public_listings().order_by("implementation_code")
+
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_serializer_class(self):
@@ -432,6 +444,12 @@ class MaterialViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MaterialSerializer
     queryset = MaterialRequirement.objects.order_by("listing_id", "sort_order", "id")
     filterset_fields = ["listing"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if is_staff_member(self.request.user):
+            return queryset
+        return queryset.filter(listing__in=selectors.public_listings().values("pk"))
 
 
 @extend_schema_view(

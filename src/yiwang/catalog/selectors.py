@@ -77,7 +77,7 @@ def themes_for(audience: str) -> QuerySet[Theme]:
 def popular_listings(limit: int = 8) -> list[ServiceListing]:
     """Until case counts exist: the services one can finish without a visit, online first."""
     return list(
-        public_listings().order_by("visits_required", "-online", "item__basic_code")[:limit]
+        listing_summaries().order_by("visits_required", "-online", "item__basic_code")[:limit]
     )
 
 

@@ -55,28 +55,42 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class _SearchResults:
-    """Lets Django's Paginator page through full-text hits, one search per page."""
+    """Lets Django's Paginator page through full-text hits.
 
-    def __init__(self, query: str, facets: dict[str, str]):
+    A search answers the page and the total at once, so `count()` already fetches
+    the page the visitor asked for; only a page past the end costs a second search.
+    """
+
+    def __init__(self, query: str, facets: dict[str, str], page_number: int, page_size: int):
         self.query, self.facets = query, facets
+        self._window = ((page_number - 1) * page_size, page_size)
+        self._pages: dict[tuple[int, int], list[ServiceListing]] = {}
         self._total: int | None = None
         self.partial = False
 
+    def _search(self, offset: int, limit: int) -> list[ServiceListing]:
+        if (offset, limit) not in self._pages:
+            page = selectors.search_listings(self.query, self.facets, limit=limit, offset=offset)
+            self._total, self.partial = page.total, page.partial
+            self._pages[offset, limit] = page.listings
+        return self._pages[offset, limit]
+
     def count(self) -> int:
         if self._total is None:
-            self._total = selectors.search_listings(self.query, self.facets, limit=0).total
-        return self._total
+            self._search(*self._window)
+        return self._total or 0
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, window: slice) -> list[ServiceListing]:
-        limit = (window.stop or 0) - (window.start or 0)
-        page = selectors.search_listings(
-            self.query, self.facets, limit=limit, offset=window.start or 0
-        )
-        self._total, self.partial = page.total, page.partial
-        return page.listings
+        start = window.start or 0
+        limit = (window.stop or 0) - start
+        for (offset, fetched), listings in self._pages.items():
+            # Paginator trims the last page to the total: that is a slice of one we have.
+            if offset == start and limit <= fetched:
+                return listings[:limit]
+        return self._search(start, limit)
 
 
 def service_list(request: HttpRequest) -> HttpResponse:
@@ -93,9 +107,10 @@ def service_list(request: HttpRequest) -> HttpResponse:
         facets, status = {}, 400
     query = request.GET.get("q", "").strip()
     if query:
-        results: Any = _SearchResults(query, facets)
+        page_number = parse_id(request.GET.get("page")) or 1
+        results: Any = _SearchResults(query, facets, page_number, PAGE_SIZE)
     else:
-        results = selectors.filter_listings(selectors.public_listings(), facets).order_by(
+        results = selectors.filter_listings(selectors.listing_summaries(), facets).order_by(
             "department__sort_order", "department_id", "item__basic_code"
         )
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -163,7 +178,7 @@ def department_list(request: HttpRequest) -> HttpResponse:
 def department_detail(request: HttpRequest, department_id: int) -> HttpResponse:
     department = get_object_or_404(Department, pk=department_id, is_active=True)
     listings = (
-        selectors.public_listings().filter(department=department).order_by("item__basic_code")
+        selectors.listing_summaries().filter(department=department).order_by("item__basic_code")
     )
     page = Paginator(listings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -176,7 +191,7 @@ def department_detail(request: HttpRequest, department_id: int) -> HttpResponse:
 def theme_detail(request: HttpRequest, code: str) -> HttpResponse:
     theme = get_object_or_404(Theme, code=code)
     listings = (
-        selectors.public_listings()
+        selectors.listing_summaries()
         .filter(item__themes=theme)
         .order_by("item__basic_code", "department__sort_order")
     )

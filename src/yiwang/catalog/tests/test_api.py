@@ -303,3 +303,16 @@ def test_themes_and_materials_are_public_and_read_only(request, who, path):
     assert client.get(path).status_code == 200
     assert client.get(f"{path}no-such-thing/").status_code == 404
     assert client.post(path, {"name": "x"}, format="json").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [("anonymous", False), ("citizen", False), ("staff_x", True), ("platform_admin", True)],
+)
+def test_cancelled_listings_are_public_only_to_staff(request, who, visible, listing_x):
+    material = MaterialRequirementFactory(listing=listing_x, name="申请书")
+    ServiceListing.objects.filter(pk=listing_x.pk).update(status="3")
+    client = client_for(request, who)
+    expected = 200 if visible else 404
+    assert client.get(f"/api/v1/catalog/listings/{listing_x.pk}/").status_code == expected
+    assert client.get(f"/api/v1/catalog/materials/{material.pk}/").status_code == expected

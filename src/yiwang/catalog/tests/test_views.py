@@ -45,6 +45,19 @@ def test_search_page_finds_everyday_words(client, listing):
     assert listing.get_absolute_url() in response.content.decode()
 
 
+def test_a_search_page_searches_once(client, listing, monkeypatch):
+    from yiwang.catalog import selectors
+
+    calls = []
+    real = selectors.search_listings
+    monkeypatch.setattr(
+        selectors, "search_listings", lambda *a, **kw: calls.append(kw) or real(*a, **kw)
+    )
+    response = client.get(reverse("portal:service_list"), {"q": "开饭店"})
+    assert listing.get_absolute_url() in response.content.decode()
+    assert len(calls) == 1
+
+
 def test_browse_with_filters(client, listing, dept_y):
     url = reverse("portal:service_list")
     assert listing.get_absolute_url() in client.get(url, {"online": "on"}).content.decode()
