@@ -6,18 +6,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = logging.getLogger("yiwang.api")
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "请求与当前状态冲突。"
-    default_code = "conflict"
 
 
 def _flatten(detail: Any) -> Any:

@@ -188,31 +188,6 @@ def save_theme(actor: Any, theme: Theme, before: dict) -> bool:
     )
 
 
-@transaction.atomic
-def create_theme(actor: Any, data: Mapping[str, Any]) -> Theme:
-    require_catalog_manager(actor)
-    theme = Theme()
-    errors = prepare_theme(theme, data)
-    if errors:
-        raise ValidationError(errors)
-    save_theme(actor, theme, {})
-    return theme
-
-
-@transaction.atomic
-def update_theme(actor: Any, theme: Theme, data: Mapping[str, Any]) -> Theme:
-    require_catalog_manager(actor)
-    theme = Theme.objects.select_for_update().get(pk=theme.pk)
-    before = theme_state(theme)
-    errors = prepare_theme(theme, data)
-    if errors:
-        raise ValidationError(errors)
-    save_theme(actor, theme, before)
-    for item in theme.items.all():
-        indexing.reindex_item(item)
-    return theme
-
-
 # ---------------------------------------------------------------- items
 
 

@@ -61,3 +61,13 @@ def mask(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def mask_phone(value: str | None) -> str:
+    """138****8000."""
+    return mask(value, 3, 4)
+
+
+def mask_id_number(value: str | None) -> str:
+    """1101**********002X."""
+    return mask(value, 4, 4)

@@ -1,6 +1,5 @@
 """National algorithms available in `cryptography`: SM3 hashing, HMAC-SM3, SM4-GCM."""
 
-import hashlib
 import os
 
 from cryptography.hazmat.primitives import hashes, hmac
@@ -32,7 +31,3 @@ def sm4_gcm_decrypt(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
     dec = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
     dec.authenticate_additional_data(aad)
     return dec.update(body) + dec.finalize()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.audit.admin_mixins import AuditedAdminMixin
 from yiwang.audit.services import snapshot
-from yiwang.crypto.fields import blind_index, mask
+from yiwang.crypto.fields import blind_index, mask_id_number, mask_phone
 from yiwang.identity import services
 from yiwang.identity.models import Department, RealNameVerification, StaffRole, User
 from yiwang.identity.validators import validate_id_number, validate_phone
@@ -82,11 +82,11 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
     @admin.display(description=_("手机号码"))
     def masked_phone(self, obj: User) -> str:
-        return mask(obj.phone, 3, 4)
+        return mask_phone(obj.phone)
 
     @admin.display(description=_("居民身份证号码"))
     def masked_id_number(self, obj: User) -> str:
-        return mask(obj.id_number, 4, 4)
+        return mask_id_number(obj.id_number)
 
     @admin.display(description=_("已实名"), boolean=True)
     def verified(self, obj: User) -> bool:

@@ -27,7 +27,7 @@ from yiwang.api.errors import problem_response
 from yiwang.api.idempotency import idempotent
 from yiwang.api.schema import IDEMPOTENCY_KEY, problems
 from yiwang.common.parsing import parse_id
-from yiwang.crypto.fields import mask
+from yiwang.crypto.fields import mask_id_number, mask_phone
 from yiwang.identity import services
 from yiwang.identity.models import Department, OneTimeCode, StaffRole, User
 from yiwang.identity.permissions import (
@@ -35,15 +35,6 @@ from yiwang.identity.permissions import (
     can_manage_staff_roles,
     is_platform_admin,
 )
-
-
-def mask_phone(value: str) -> str:
-    return mask(value, 3, 4)
-
-
-def mask_id_number(value: str) -> str:
-    return mask(value, 4, 4)
-
 
 # ---------------------------------------------------------------- serializers
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from yiwang.audit.services import changes, record, snapshot
-from yiwang.crypto.fields import blind_index, mask
+from yiwang.crypto.fields import blind_index, mask, mask_phone
 from yiwang.crypto.sm import sm3_hex
 from yiwang.identity.models import (
     Department,
@@ -162,7 +162,7 @@ def send_phone_code(phone: str, purpose: str, *, ip: str = "") -> OneTimeCode:
         None,
         "identity.phone_code_sent",
         otp,
-        after={"phone": mask(phone, 3, 4), "purpose": purpose},
+        after={"phone": mask_phone(phone), "purpose": purpose},
         ip=ip,
     )
     return otp

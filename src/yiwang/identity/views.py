@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yiwang.crypto.fields import mask
+from yiwang.crypto.fields import mask_id_number, mask_phone
 from yiwang.identity import services
 from yiwang.identity.forms import LoginForm, RealNameForm, RegisterForm, add_service_errors
 from yiwang.identity.models import OneTimeCode, User
@@ -51,7 +51,7 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("验证码已发送至%(phone)s,5分钟内有效,请填写到“短信验证码”一栏")
-                % {"phone": mask(request.POST.get("phone", "").strip(), 3, 4)},
+                % {"phone": mask_phone(request.POST.get("phone", "").strip())},
             )
     else:
         form = RegisterForm(request.POST)
@@ -135,7 +135,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "identity/profile.html",
         {
             "profile_user": user,
-            "masked_phone": mask(user.phone, 3, 4),
-            "masked_id_number": mask(user.id_number, 4, 4),
+            "masked_phone": mask_phone(user.phone),
+            "masked_id_number": mask_id_number(user.id_number),
         },
     )
