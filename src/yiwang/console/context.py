@@ -2,12 +2,11 @@
 
 from django.http import HttpRequest
 
-from yiwang.identity.models import Department
 from yiwang.identity.permissions import (
     current_department,
-    department_ids_with_role,
     is_staff_member,
     roles_of,
+    staff_departments,
 )
 
 
@@ -16,9 +15,8 @@ def console_context(request: HttpRequest) -> dict:
     if not is_staff_member(user):
         return {}
     department = current_department(request)
-    departments = Department.objects.filter(pk__in=department_ids_with_role(user))
     return {
         "current_department": department,
-        "staff_departments": list(departments.order_by("sort_order", "id")),
+        "staff_departments": staff_departments(request),
         "staff_roles": sorted(roles_of(user, department)),
     }

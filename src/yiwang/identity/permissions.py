@@ -67,29 +67,28 @@ def can_manage_staff_roles(user: Any, department: Department) -> bool:
     return is_platform_admin(user) or has_role(user, department, StaffRole.Role.ADMIN)
 
 
+def staff_departments(request: HttpRequest) -> list[Department]:
+    """The departments where the staff member holds a role, loaded once per request."""
+    cached = getattr(request, "_yiwang_departments", None)
+    if cached is None:
+        ids = department_ids_with_role(request.user) if is_staff_member(request.user) else set()
+        cached = list(Department.objects.filter(pk__in=ids).order_by("sort_order", "id"))
+        request._yiwang_departments = cached
+    return cached
+
+
 def current_department(request: HttpRequest) -> Department | None:
     """The department a staff member is working in: chosen in the session, else their first."""
-    user = request.user
-    ids = department_ids_with_role(user)
-    if not ids or not is_staff_member(user):
-        return None
-    cached = getattr(request, "_yiwang_department", None)
-    if cached is not None and cached.pk in ids:
-        return cached
+    departments = staff_departments(request)
     chosen = request.session.get(SESSION_DEPARTMENT_KEY)
-    dept_id = chosen if chosen in ids else None
-    queryset = Department.objects.filter(pk__in=ids).order_by("sort_order", "id")
-    department = (queryset.filter(pk=dept_id).first() if dept_id else None) or queryset.first()
-    request._yiwang_department = department
-    return department
+    return next((d for d in departments if d.pk == chosen), departments[0] if departments else None)
 
 
 def set_current_department(request: HttpRequest, department_id: int) -> Department:
     if department_id not in department_ids_with_role(request.user):
         raise PermissionDenied(_("您在该部门没有岗位,不能切换到该部门"))
     request.session[SESSION_DEPARTMENT_KEY] = department_id
-    request._yiwang_department = None
-    return Department.objects.get(pk=department_id)
+    return next(d for d in staff_departments(request) if d.pk == department_id)
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
