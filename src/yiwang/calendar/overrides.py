@@ -9,6 +9,7 @@ edit is never remembered.
 """
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.db.models import Count, Max
 
 from yiwang.calendar.workdays import PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR, CalendarOverrides
+
+log = logging.getLogger("yiwang.calendar")
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "overrides.yaml"
 KEYS = ("years", "holidays", "workdays")
@@ -168,11 +171,20 @@ def _file_key(path: Path) -> tuple:
 
 
 def _cached_file() -> tuple[tuple, CalendarOverrides]:
+    """A broken edit of a file that loaded before keeps the last good content (and logs
+    the errors), so one typo does not stop every deadline computation; the system check
+    and a fresh process still refuse the broken file."""
     global _file_cache
     path = override_file_path()
     key = _file_key(path)
     if _file_cache is None or _file_cache[0] != key:
-        _file_cache = (key, load_override_file(path))
+        try:
+            _file_cache = (key, load_override_file(path))
+        except OverrideFileError:
+            if _file_cache is None or _file_cache[0][0] != str(path):
+                raise
+            log.exception("calendar override file %s is invalid; keeping the last good one", path)
+            _file_cache = (key, _file_cache[1])
     return _file_cache
 
 

@@ -141,6 +141,14 @@ def test_an_edited_file_is_reread(calendar_file):
 
 
 @pytest.mark.django_db
+def test_a_broken_edit_keeps_the_last_good_file(calendar_file, caplog):
+    assert current_overrides()[D(2027, 2, 14)] is True
+    calendar_file.write_text("years: [2027]\nholidays: [not-a-date]\n", encoding="utf-8")
+    assert current_overrides()[D(2027, 2, 14)] is True
+    assert "invalid" in caplog.text
+
+
+@pytest.mark.django_db
 def test_callers_cannot_disturb_the_cache(calendar_file):
     current_overrides()[D(2027, 3, 1)] = False
     assert D(2027, 3, 1) not in current_overrides()
