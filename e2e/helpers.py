@@ -1,4 +1,4 @@
-"""Shared steps of the journeys: demo logins and the rule for Chinese ID numbers."""
+"""Shared steps of the journeys: demo logins."""
 
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ DEMO_PASSWORD = "Yiwang#2026"  # noqa: S105 (published demo password)
 DEMO_CITIZEN_PHONE = "13800000001"
 PLATFORM_ADMIN = "admin"
 DEPT_ADMIN = "scjg_admin"
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_check_digit(first17: str) -> str:
-    """GB 11643-1999 check digit (ISO 7064 MOD 11-2)."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
 
 
 def portal_login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -3,8 +3,10 @@
 import random
 import re
 
-from helpers import DEMO_CITIZEN_PHONE, id_check_digit, portal_login
+from helpers import DEMO_CITIZEN_PHONE, portal_login
 from playwright.sync_api import Page, expect
+
+from yiwang.identity.validators import id_check_char
 
 MASKED_ID = re.compile(r"\d{3,6}\*{6,}\d{1,4}[\dX]")
 
@@ -21,7 +23,7 @@ def user_count(server) -> int:
 def new_person() -> dict[str, str]:
     first17 = f"350102{random.randint(1970, 2000)}0{random.randint(1, 9)}1{random.randint(0, 8)}"
     first17 += f"{random.randint(100, 999)}"
-    valid = first17 + id_check_digit(first17)
+    valid = first17 + id_check_char(first17)
     wrong = next(d for d in "0123456789X" if d != valid[-1])
     return {
         "phone": f"139{random.randint(10_000_000, 99_999_999)}",
