@@ -178,6 +178,17 @@ def _parse_xml(files: dict[str, bytes], problems: list[Problem]) -> dict[str, An
     return trees
 
 
+EXPRESSION_TAGS = (
+    "conditionExpression",
+    "timeDuration",
+    "timeDate",
+    "timeCycle",
+    "loopCardinality",
+    "completionCondition",
+    "condition",
+)
+
+
 def _check_bpmn_tree(root: Any, problems: list[Problem]) -> None:
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         lane_of: dict[str, str] = {}
@@ -201,14 +212,19 @@ def _check_bpmn_tree(root: Any, problems: list[Problem]) -> None:
                 problems.append(
                     Problem(task.get("id", "?"), f"脚本“{body.strip()}”未登记,可用脚本:{known}")
                 )
-        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-            condition = flow.findtext("bpmn:conditionExpression", default=None, namespaces=NS)
-            if condition is None or not condition.strip():
+        # Every element the engine evaluates as an expression, not only gateway conditions.
+        for element in process.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in EXPRESSION_TAGS)):
+            text = (element.text or "").strip()
+            if not text:
                 continue
+            owner = element
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
             try:
-                expressions.check_expression(condition)
+                expressions.check_expression(text)
             except expressions.UnsafeExpression as exc:
-                problems.append(Problem(flow.get("id", "?"), f"条件“{condition.strip()}”{exc}"))
+                where = owner.get("id") if owner is not None else "?"
+                problems.append(Problem(where, f"表达式“{text}”{exc}"))
 
 
 def _check_dmn_tree(root: Any, filename: str, problems: list[Problem]) -> None:

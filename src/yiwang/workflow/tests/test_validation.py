@@ -82,6 +82,16 @@ CASES = {
         "flow_precheck_return",
         "不是有效的表达式",
     ),
+    "unsafe timer expression": (
+        bpmn(
+            "</bpmn:process>",
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="timer">'
+            "<bpmn:timeDuration>__import__('os')</bpmn:timeDuration>"
+            "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent></bpmn:process>",
+        ),
+        "timer",
+        "只能调用",
+    ),
     "malformed XML": (bpmn("</bpmn:process>", "</bpmn:proc>"), "p.bpmn", "不是有效的 XML"),
     "missing process id": (
         bpmn('id="default_approval" name', 'id="other" name'),
