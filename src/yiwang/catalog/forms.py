@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog.codes import HandlingForm, ItemType, ListingStatus, ServiceObject
@@ -87,6 +88,10 @@ class ListingForm(NamedErrorsForm):
             faq="\n\n".join(f"{q['question']}\n{q['answer']}" for q in listing.faq),
         )
         super().__init__(*args, initial=initial, **kwargs)
+        # A co-department deactivated since stays checked, or every save would drop it unseen.
+        self.fields["co_departments"].queryset = Department.objects.filter(
+            Q(is_active=True) | Q(pk__in=[d.pk for d in initial["co_departments"]])
+        )
         model_fields = forms.fields_for_model(ServiceListing, fields=SCALAR_FIELDS)
         declared = dict(self.fields)
         self.fields = {**model_fields, **declared}

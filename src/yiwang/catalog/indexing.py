@@ -13,6 +13,8 @@ changes every card and the body text of its listings).
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db.models import QuerySet
+
 from yiwang.catalog.codes import ListingStatus
 from yiwang.catalog.models import ServiceItem, ServiceListing
 from yiwang.identity.models import Department
@@ -117,17 +119,20 @@ def reindex_listings(listings: Iterable[ServiceListing]) -> None:
         reindex_listing(listing)
 
 
+def _for_indexing(listings: QuerySet[ServiceListing]) -> QuerySet[ServiceListing]:
+    """Everything a search document reads, in a fixed number of queries."""
+    return listings.select_related("item", "department").prefetch_related(
+        "item__themes", "materials"
+    )
+
+
 def reindex_item(item: ServiceItem) -> None:
-    reindex_listings(item.listings.select_related("item", "department"))
+    reindex_listings(_for_indexing(item.listings.all()))
 
 
 def reindex_department(department: Department) -> None:
     """Its listings' cards and body text name the department; inactive ones leave results."""
-    reindex_listings(
-        department.listings.select_related("item", "department").prefetch_related(
-            "item__themes", "materials"
-        )
-    )
+    reindex_listings(_for_indexing(department.listings.all()))
 
 
 def department_saved(sender: type, instance: Department, created: bool, **kwargs: Any) -> None:

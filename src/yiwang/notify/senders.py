@@ -1,6 +1,7 @@
 """Pluggable senders (STYLE.md: a registry at the edge; a console sender that really works)."""
 
 import logging
+from collections import deque
 from typing import Protocol
 
 from django.conf import settings
@@ -15,7 +16,8 @@ class Sender(Protocol):
 class ConsoleSmsSender:
     """Prints the message to the server log; the demo reads one-time codes from here."""
 
-    sent: list[tuple[str, str, str]] = []
+    # The last messages, for tests and the demo; bounded so a long-running worker does not grow.
+    sent: deque[tuple[str, str, str]] = deque(maxlen=1000)
 
     def send(self, to: str, text: str, dedupe_key: str) -> None:
         self.sent.append((to, text, dedupe_key))

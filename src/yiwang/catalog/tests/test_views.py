@@ -232,3 +232,14 @@ def test_materials_shown_on_guide_in_order(client, listing):
     MaterialRequirementFactory(listing=listing, name="营业执照", sort_order=5)
     page = client.get(listing.get_absolute_url()).content.decode()
     assert page.index("食品经营许可申请书") < page.index("营业执照")
+
+
+def test_the_editor_keeps_an_inactive_co_department(listing):
+    from yiwang.catalog.forms import ListingForm
+    from yiwang.identity.tests.factories import DepartmentFactory
+
+    retired = DepartmentFactory(is_active=False)
+    listing.co_departments.add(retired)
+    form = ListingForm(listing=listing)
+    assert retired in form.fields["co_departments"].queryset
+    assert retired in form.initial["co_departments"]

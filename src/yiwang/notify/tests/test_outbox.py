@@ -20,7 +20,7 @@ def test_message_is_sent_once_and_marked(sent):
     services.enqueue_sms("13800000001", "验证码 123456", "otp:1")
     assert services.deliver_due() == 1
     assert services.deliver_due() == 0
-    assert sent == [("13800000001", "验证码 123456", "otp:1")]
+    assert list(sent) == [("13800000001", "验证码 123456", "otp:1")]
     assert OutboxMessage.objects.get().sent_at is not None
 
 
@@ -35,7 +35,7 @@ def test_rolled_back_business_transaction_sends_nothing(sent):
         services.enqueue_sms("13800000001", "a", "otp:1")
         raise RuntimeError
     services.deliver_due()
-    assert sent == []
+    assert list(sent) == []
 
 
 def test_payload_is_encrypted_at_rest():
