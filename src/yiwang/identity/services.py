@@ -421,7 +421,7 @@ def verify_real_name(
             locked.real_name = real_name
             locked.id_number = id_n
             locked.real_name_verified_at = timezone.now()
-            locked.save()
+            _save_unique(locked, "id_number", _("该身份证号码已绑定其他账号"))
         old, new = changes(before, snapshot(locked))
         record(
             locked,
@@ -574,11 +574,21 @@ def _apply_department(actor: Any, department: Department, fields: dict[str, Any]
     department.full_clean()
 
 
+def _save_unique(instance: Any, field: str, message: str) -> None:
+    """Save; a concurrent request that took the same unique value after our check is
+    told so about the field, not with a 500."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError({field: [message]}) from exc
+
+
 @transaction.atomic
 def create_department(actor: Any, **fields: Any) -> Department:
     department = Department()
     _apply_department(actor, department, dict(fields))
-    department.save()
+    _save_unique(department, "credit_code", _("该统一社会信用代码已被其他部门使用"))
     record(actor, "identity.department_created", department, after=snapshot(department))
     return department
 
@@ -589,7 +599,7 @@ def update_department(actor: Any, department: Department, **fields: Any) -> Depa
     department = Department.objects.select_for_update().get(pk=department.pk)
     before = snapshot(department)
     _apply_department(actor, department, dict(fields))
-    department.save()
+    _save_unique(department, "credit_code", _("该统一社会信用代码已被其他部门使用"))
     old, new = changes(before, snapshot(department))
     record(actor, "identity.department_updated", department, before=old, after=new)
     return department

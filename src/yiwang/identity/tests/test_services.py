@@ -446,3 +446,21 @@ def test_reveal_rules_and_data_use_log():
     for viewer, department in [(CitizenFactory(), None), (handler, dept_y), (StaffFactory(), None)]:
         with pytest.raises(PermissionDenied):
             services.reveal(viewer, citizen, "id_number", department=department)
+
+
+@pytest.mark.django_db
+def test_a_credit_code_taken_after_the_check_is_a_field_error(monkeypatch):
+    """A concurrent request may take the code between validation and save."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from yiwang.identity import services as identity_services
+    from yiwang.identity.models import Department
+    from yiwang.identity.tests.factories import DepartmentFactory, PlatformAdminFactory
+
+    taken = DepartmentFactory()
+    monkeypatch.setattr(Department, "validate_unique", lambda self, exclude=None: None)
+    with pytest.raises(DjangoValidationError) as exc:
+        identity_services.create_department(
+            PlatformAdminFactory(), name="重复部门", level=3, credit_code=taken.credit_code
+        )
+    assert "credit_code" in exc.value.message_dict
