@@ -47,6 +47,7 @@ e2e: setup
 
 bench: setup
 	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/cases.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "yiwang.notify",
     "yiwang.identity",
     "yiwang.catalog",
+    # domains
+    "yiwang.cases",
+    "yiwang.ratings",
     # interfaces
     "yiwang.api",
     "yiwang.portal",
@@ -119,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yiwang.console.context.console_context",
+                "yiwang.notify.context.unread_messages",
             ],
         },
     },
@@ -226,7 +230,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"ItemTypeEnum": "yiwang.catalog.codes.ItemType"},
+    "ENUM_NAME_OVERRIDES": {
+        "ItemTypeEnum": "yiwang.catalog.codes.ItemType",
+        "RatingLevelEnum": "yiwang.ratings.models.Rating.Level",
+        "ExerciseLevelEnum": "yiwang.identity.codes.ExerciseLevel",
+        "ListingStatusEnum": "yiwang.catalog.codes.ListingStatus",
+        "RectificationStatusEnum": "yiwang.ratings.models.Rectification.Status",
+    },
 }
 
 TASKS = {
@@ -238,6 +248,21 @@ TASKS = {
 
 # Pluggable senders (STYLE.md: registries at the edges).
 YIWANG_SMS_SENDER = os.environ.get("YIWANG_SMS_SENDER", "console")
+# Email (docs/notifications.md): console in development, SMTP in production, or any backend.
+EMAIL_BACKEND = os.environ.get(
+    "YIWANG_EMAIL_BACKEND",
+    f"django.core.mail.backends.{'smtp' if PRODUCTION else 'console'}.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "YIWANG_DEFAULT_FROM_EMAIL", "一网通办 <noreply@yiwang.invalid>"
+)
+EMAIL_HOST = os.environ.get("YIWANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("YIWANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("YIWANG_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("YIWANG_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("YIWANG_EMAIL_USE_TLS")
+# Public address of the portal, for links in emails ("https://zwfw.example.gov.cn"); empty: none.
+YIWANG_SITE_URL = os.environ.get("YIWANG_SITE_URL", "")
 YIWANG_LOGIN_MAX_FAILURES = int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES", "5"))
 YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES", "15"))
 # Registration needs a verified SMS code (docs/identity.md); demo/tests read it from the outbox.
@@ -247,11 +272,21 @@ YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
 # Working-day overrides (docs/calendar.md); empty: the file shipped in calendar/data/.
 YIWANG_CALENDAR_FILE = os.environ.get("YIWANG_CALENDAR_FILE", "")
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
+# Uploaded case materials (docs/application-forms.md): size cap and virus-scan plugin
+# ("builtin" finds the EICAR test file; "clamd" for production; "none").
+YIWANG_MATERIAL_MAX_BYTES = int(os.environ.get("YIWANG_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
+YIWANG_VIRUS_SCANNER = os.environ.get("YIWANG_VIRUS_SCANNER", "builtin")
+YIWANG_CLAMD_SOCKET = os.environ.get("YIWANG_CLAMD_SOCKET", "/var/run/clamav/clamd.ctl")
+YIWANG_CLAMD_TIMEOUT = float(os.environ.get("YIWANG_CLAMD_TIMEOUT", "30"))
+# 好差评 (docs/ratings.md): 差评整改 deadline in working days; rating period in calendar days.
+YIWANG_RECTIFICATION_DAYS = int(os.environ.get("YIWANG_RECTIFICATION_DAYS", "5"))
+YIWANG_RATING_PERIOD_DAYS = int(os.environ.get("YIWANG_RATING_PERIOD_DAYS", "15"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("YIWANG_LOG_LEVEL", "INFO")},
-    "loggers": {"jieba": {"level": "WARNING"}},
+    # SpiffWorkflow logs every task state change at INFO: noise, and slow on each case step.
+    "loggers": {"jieba": {"level": "WARNING"}, "spiff": {"level": "WARNING"}},
 }

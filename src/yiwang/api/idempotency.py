@@ -11,12 +11,14 @@ reservation left by a crashed process may be taken over after `STALE_AFTER`.
 import datetime as dt
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from yiwang.api.errors import problem_response
 from yiwang.api.models import IdempotencyKey
@@ -31,8 +33,20 @@ def _scope(request: Request) -> str:
 
 
 def _fingerprint(request: Request) -> str:
+    """Hash of the request; a multipart body is hashed by its parsed parts, because
+    Django refuses to hold a body above DATA_UPLOAD_MAX_MEMORY_SIZE (uploads stream)."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.body)
+    if request.content_type.startswith("multipart/form-data"):
+        fields = sorted((k, v) for k in request.POST for v in request.POST.getlist(k))
+        digest.update(json.dumps(fields, ensure_ascii=False).encode())
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                digest.update(f"\n{name}={upload.name}:{upload.size}:".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 
@@ -90,7 +104,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             raise
         if 200 <= response.status_code < 300:
             reservation.status_code = response.status_code
-            reservation.response_body = response.data
+            # As the renderer would write it (dates, decimals, UUIDs), so it can always be stored.
+            reservation.response_body = json.loads(json.dumps(response.data, cls=JSONEncoder))
             reservation.save(update_fields=["status_code", "response_body"])
         else:
             reservation.delete()

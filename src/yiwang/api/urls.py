@@ -4,10 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from yiwang.cases import api as cases_api
 from yiwang.catalog import api as catalog_api
 from yiwang.identity import api as identity_api
+from yiwang.notify import api as notify_api
+from yiwang.ratings import api as ratings_api
+from yiwang.workflow import api as workflow_api
 
-DOMAINS = [identity_api, catalog_api]
+DOMAINS = [identity_api, catalog_api, cases_api, notify_api, ratings_api, workflow_api]
 
 router = DefaultRouter()
 for domain in DOMAINS:

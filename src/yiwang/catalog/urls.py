@@ -8,7 +8,6 @@ portal_patterns = [
     path("", views.home, name="home"),
     path("services/", views.service_list, name="service_list"),
     path("services/<str:implementation_code>/", views.service_guide, name="service_guide"),
-    path("services/<str:implementation_code>/apply/", views.service_apply, name="service_apply"),
     path("departments/", views.department_list, name="department_list"),
     path("departments/<int:department_id>/", views.department_detail, name="department_detail"),
     path("themes/<slug:code>/", views.theme_detail, name="theme_detail"),

@@ -161,12 +161,6 @@ def _labels(choices: Any, values: list) -> list[str]:
     return [str(choices(v).label) for v in values if v in choices.values]
 
 
-def service_apply(request: HttpRequest, implementation_code: str) -> HttpResponse:
-    """Placeholder until online applications exist: tells people how to apply meanwhile."""
-    listing = _public_listing(implementation_code)
-    return render(request, "catalog/service_apply.html", {"listing": listing})
-
-
 def department_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -11,7 +11,6 @@ from importlib.util import find_spec
 
 from django.apps import apps
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from yiwang.identity.models import Department
 
@@ -24,15 +23,6 @@ class InboxItem:
     tone: str = ""  # "", "green", "yellow", "red": the stat colour edge
 
 
-PLACEHOLDERS = [
-    InboxItem(_("待受理"), 0),
-    InboxItem(_("待审查"), 0),
-    InboxItem(_("待决定"), 0),
-    InboxItem(_("即将超期"), 0, tone="yellow"),
-    InboxItem(_("已超期"), 0, tone="red"),
-]
-
-
 def _providers():
     for config in apps.get_app_configs():
         name = f"{config.name}.inbox"
@@ -43,5 +33,4 @@ def _providers():
 
 
 def inbox_items(request: HttpRequest, department: Department | None) -> list[InboxItem]:
-    items = [item for provider in _providers() for item in provider(request, department)]
-    return items or PLACEHOLDERS
+    return [item for provider in _providers() for item in provider(request, department)]

@@ -2,9 +2,13 @@
 
 from django.urls import path
 
+from yiwang.cases import urls as cases_urls
+from yiwang.cases.views import setup_urls as cases_setup_urls
 from yiwang.catalog import urls as catalog_urls
 from yiwang.console import views
 from yiwang.identity import urls as identity_urls
+from yiwang.ratings import urls as ratings_urls
+from yiwang.workflow import urls as workflow_urls
 
 app_name = "console"
 urlpatterns = [
@@ -14,4 +18,8 @@ urlpatterns = [
     path("department/", views.switch_department, name="switch_department"),
     *identity_urls.console_patterns,
     *catalog_urls.console_patterns,
+    *cases_urls.console_patterns,
+    *cases_setup_urls.console_patterns,
+    *workflow_urls.console_patterns,
+    *ratings_urls.console_patterns,
 ]

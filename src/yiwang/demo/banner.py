@@ -8,6 +8,9 @@ from django.urls import reverse
 from yiwang.demo.loader import DEMO_PASSWORD, accounts, department_rows
 
 ROLE_NAMES = {"intake": "受理", "review": "审查", "decision": "决定", "admin": "部门管理员"}
+# Their staff are listed one per line; the other departments' on one line each.
+FEATURED_DEPARTMENTS = ("scjg", "mz")
+INSTANT_PHONE = "13800000004"  # 王奶奶 (82): 老年人高龄津贴申领 is granted instantly (秒批)
 
 
 def _width(text: str) -> int:
@@ -40,6 +43,21 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return rows
 
 
+def department_logins() -> list[tuple[str, str]]:
+    """(department, "key_intake / _review / _decision") for the non-featured departments."""
+    names = {row["key"]: row["short_name"] for row in department_rows()}
+    grouped: dict[str, list[str]] = {}
+    for s in accounts()["staff"]:
+        if s["department"] not in FEATURED_DEPARTMENTS:
+            grouped.setdefault(s["department"], []).append(s["username"])
+    rows = []
+    for key, logins in grouped.items():
+        first, *rest = logins
+        shorter = [login.removeprefix(key) if login.startswith(key) else login for login in rest]
+        rows.append((names[key], " / ".join([first, *shorter])))
+    return rows
+
+
 def render(url: str) -> str:
     base = url if url.endswith("/") else url + "/"
     links = [
@@ -48,7 +66,11 @@ def render(url: str) -> str:
         ("API 文档 API docs", urljoin(base, reverse("swagger-ui").lstrip("/"))),
         ("后台 Admin", urljoin(base, reverse("admin:index").lstrip("/"))),
     ]
-    logins = [("角色 Role", "登录名 Login", "密码 Password"), *demo_logins()]
+    grouped = {
+        s["username"] for s in accounts()["staff"] if s["department"] not in FEATURED_DEPARTMENTS
+    }
+    shown = [row for row in demo_logins() if row[1] not in grouped]
+    logins = [("角色 Role", "登录名 Login", "密码 Password"), *shown]
     widths = [max(_width(row[i]) for row in logins) for i in range(3)]
     lines = ["示范市 demo city — Yiwang (一网通办) is running", ""]
     lines += [f"  {_pad(label, 20)} {link}" for label, link in links]
@@ -57,7 +79,13 @@ def render(url: str) -> str:
         lines.append("  " + "  ".join(_pad(cell, widths[n]) for n, cell in enumerate(row)).rstrip())
         if i == 0:
             lines.append("  " + "  ".join("-" * w for w in widths))
+    lines += ["", "其他部门 Other departments (受理 / 审查 / 决定兼部门管理员, same password):"]
+    width = max(_width(name) for name, _ in department_logins())
+    lines += [f"  {_pad(name, width)}  {logins}" for name, logins in department_logins()]
     lines += [
+        "",
+        f"秒批 Instant approval: log in as {INSTANT_PHONE} (王奶奶, 82) "
+        "and apply for 老年人高龄津贴申领.",
         "",
         "短信验证码 One-time SMS codes are not sent: the task worker prints them in this",
         "terminal (the worker's console log), as lines starting with 'SMS to <phone>'.",

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from yiwang.catalog.exchange import ImportReport, import_catalog
 from yiwang.identity import services as identity
@@ -116,6 +117,10 @@ def _registration_code(phone: str) -> str | None:
         return None
     otp = identity.send_phone_code(phone, OneTimeCode.Purpose.REGISTER)
     message = OutboxMessage.objects.get(dedupe_key=f"otp:{otp.pk}")
+    # Read here, so the worker need not print it among the codes a demo user waits for.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        sent_at=timezone.now(), last_error="demo: code read by load_demo"
+    )
     return re.search(r"\d{6}", json.loads(message.payload)["text"]).group()
 
 
@@ -164,6 +169,13 @@ def _ensure_staff(row: dict[str, Any], department: Department, report: SectionRe
     return user
 
 
+def _ensure_lead(department: Department, user: User, report: SectionReport) -> None:
+    """The department's decider leads it: overdue cases are escalated to the lead."""
+    if department.lead_id is None:
+        identity.update_department(None, department, lead=user)
+        report.counts["updated"] += 1
+
+
 @transaction.atomic
 def load_accounts() -> SectionReport:
     report = SectionReport("accounts")
@@ -176,12 +188,22 @@ def load_accounts() -> SectionReport:
             row, report, company_name=row["company_name"], credit_code=row["credit_code"]
         )
     for row in data["staff"]:
-        _ensure_staff(row, departments[row["department"]], report)
+        user = _ensure_staff(row, departments[row["department"]], report)
+        if "decision" in row.get("roles", []):
+            _ensure_lead(departments[row["department"]], user, report)
     for row in data["platform_admins"]:
         user = _ensure_staff(row, departments[row["department"]], report)
         identity.make_platform_admin(None, user)
     return report
 
 
-def load_all() -> list[SectionReport]:
-    return [load_departments(), load_catalog(), load_accounts()]
+def load_all(cases: int = 0) -> list[SectionReport]:
+    """Every section in dependency order; `cases` demo cases on the first load (0: none)."""
+    from yiwang.demo import people, processes
+    from yiwang.demo.cases import load_cases
+
+    reports = [load_departments(), load_catalog(), load_accounts()]
+    reports += [processes.ensure_processes(), processes.load_setups()]
+    applicants, citizens, companies = people.load_people()
+    reports += [applicants, load_cases(cases, citizens, companies)]
+    return reports

@@ -18,13 +18,21 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
@@ -33,6 +41,14 @@ from yiwang.workflow.scripts import SCRIPTS, script_name
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
+# A business rule task names its DMN decision with `camunda:decisionRef` (as Camunda Modeler does).
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DECISION_REF = f"{{{CAMUNDA_NS}}}decisionRef"
+# The decision instant_approval.bpmn calls; a listing's DMN must provide it with these outputs.
+INSTANT_DECISION = "instant_decision"
+INSTANT_OUTPUTS = ("instant_result", "instant_rule")
+# SpiffWorkflow implements only these; it would silently treat PRIORITY, ANY, ... as FIRST.
+HIT_POLICIES = ("FIRST", "UNIQUE", "COLLECT")
 
 # Lanes name roles; the Chinese labels are accepted and normalized.
 ROLE_ALIASES = {
@@ -143,6 +159,8 @@ class WorkflowEngine(Protocol):
 
     def is_completed(self, instance: Instance) -> bool: ...
 
+    def process_data(self, instance: Instance) -> dict[str, Any]: ...
+
     def serialize(self, instance: Instance) -> dict[str, Any]: ...
 
     def deserialize(self, definition: Definition, state: dict[str, Any]) -> Instance: ...
@@ -163,6 +181,74 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context, **kwargs):
         raise EngineError("不支持服务任务")
+
+
+class _DecisionTable(DMNEngine):
+    """SpiffWorkflow's decision table with FEEL's treatment of missing values.
+
+    An input cell whose value is missing (no such data name) or not comparable
+    (`None >= 80`, `"80" >= 80`) does not match, as a FEEL `null` would not: the
+    table falls through to a later rule (秒批 takes the manual path) instead of
+    failing the case. A table where no rule matches is an error naming it.
+    """
+
+    def evaluate(self, input_expr, match_expr, task):
+        try:
+            return super().evaluate(input_expr, match_expr, task)
+        except WorkflowTaskException as exc:
+            if exc.error_type in ("NameError", "TypeError"):
+                return False
+            raise
+
+    def result(self, task):
+        table = self.decision_table
+        if table.hit_policy != "COLLECT" and not self.decide(task):
+            raise EngineError(
+                f"决策表“{table.name or table.id}”没有匹配的规则:"
+                "请在最后加一条各输入列都为 - 的兜底规则"
+            )
+        return super().result(task)
+
+
+class BusinessRuleTask(BusinessRuleTaskMixin, BpmnSpecMixin):
+    """A bpmn:businessRuleTask evaluating one DMN decision."""
+
+
+class _BusinessRuleTaskParser(TaskParser):
+    def create_task(self):
+        decision_ref = self.get_decision_ref(self.node)
+        return self.spec_class(
+            self.spec,
+            self.bpmn_id,
+            dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+            **self.bpmn_attributes,
+        )
+
+    @staticmethod
+    def get_decision_ref(node):
+        decision_ref = node.get(DECISION_REF)
+        if not decision_ref:
+            raise ValidationException("businessRuleTask needs camunda:decisionRef", node=node)
+        return decision_ref
+
+
+class _Parser(BpmnDmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        full_tag("businessRuleTask"): (_BusinessRuleTaskParser, BusinessRuleTask),
+    }
+
+    def get_engine(self, decision_ref, node):
+        return _DecisionTable(super().get_engine(decision_ref, node).decision_table)
+
+
+class _BusinessRuleTaskConverter(BaseBusinessRuleTaskConverter):
+    def from_dict(self, dct):
+        spec = super().from_dict(dct)
+        spec.dmnEngine = _DecisionTable(spec.dmnEngine.decision_table)
+        return spec
+
+
+SERIALIZER_CONFIG = {**DEFAULT_CONFIG, BusinessRuleTask: _BusinessRuleTaskConverter}
 
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
@@ -212,6 +298,14 @@ def _check_bpmn_tree(root: Any, problems: list[Problem]) -> None:
                 problems.append(
                     Problem(task.get("id", "?"), f"脚本“{body.strip()}”未登记,可用脚本:{known}")
                 )
+        for task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            if not task.get(DECISION_REF):
+                problems.append(
+                    Problem(
+                        task.get("id", "?"),
+                        "业务规则任务缺少 camunda:decisionRef,请填写要调用的 DMN 决策编号",
+                    )
+                )
         # Every element the engine evaluates as an expression, not only gateway conditions.
         for element in process.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in EXPRESSION_TAGS)):
             text = (element.text or "").strip()
@@ -228,6 +322,22 @@ def _check_bpmn_tree(root: Any, problems: list[Problem]) -> None:
 
 
 def _check_dmn_tree(root: Any, filename: str, problems: list[Problem]) -> None:
+    for element in root.iter("{*}decisionTable"):
+        policy = element.get("hitPolicy", "UNIQUE").upper()
+        if policy not in HIT_POLICIES:
+            problems.append(
+                Problem(
+                    element.get("id") or filename,
+                    f"命中策略 {policy} 不受支持,请使用:{'、'.join(HIT_POLICIES)}",
+                )
+            )
+    for decision in root.iter("{*}decision"):
+        if decision.get("id") != INSTANT_DECISION:
+            continue
+        outputs = {output.get("name") for output in decision.iter("{*}output")}
+        missing = [name for name in INSTANT_OUTPUTS if name not in outputs]
+        if missing:
+            problems.append(Problem(INSTANT_DECISION, f"秒批决策表缺少输出列:{'、'.join(missing)}"))
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -271,7 +381,7 @@ def _parse(
     for filename, root in dmn_trees.items():
         _check_dmn_tree(root, filename, problems)
 
-    parser = BpmnDmnParser(validator=BpmnValidator())
+    parser = _Parser(validator=BpmnValidator())
     for filename, root in bpmn_trees.items():
         try:
             parser.add_bpmn_xml(root, filename)
@@ -284,6 +394,12 @@ def _parse(
             problems.append(_spiff_problem(exc, filename))
         except Exception as exc:  # DMNParser raises plain errors for missing parts
             problems.append(Problem(filename, f"DMN 决策表无法解析:{exc}"))
+    if problems:
+        return None, problems
+    for ref in sorted(parser.get_dmn_dependencies() - set(parser.dmn_parsers)):
+        problems.append(
+            Problem(ref, f"流程调用的 DMN 决策 {ref} 不存在,请同时上传包含该决策的 .dmn 文件")
+        )
     if problems:
         return None, problems
     if process_id not in parser.get_process_ids():
@@ -324,7 +440,9 @@ class SpiffEngine:
 
     def __init__(self) -> None:
         self.script_engine = PythonScriptEngine(environment=_RestrictedEnvironment())
-        self.serializer = BpmnWorkflowSerializer()
+        self.serializer = BpmnWorkflowSerializer(
+            BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
+        )
 
     def load_definition(
         self, bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes] | None, process_id: str
@@ -386,6 +504,10 @@ class SpiffEngine:
 
     def is_completed(self, instance: Instance) -> bool:
         return instance.workflow.is_completed()
+
+    def process_data(self, instance: Instance) -> dict[str, Any]:
+        """The data a finished process ended with (what its end events saw)."""
+        return copy.deepcopy(instance.workflow.data)
 
     def refresh_timers(self, instance: Instance) -> None:
         """Fire due timers; SpiffWorkflow only does this when asked (MACHINE.md)."""

@@ -27,7 +27,15 @@ SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "all": all,
     "sorted": sorted,
 }
-SAFE_CONSTANTS = {"True": True, "False": False, "None": None}
+# DMN cells are often written with FEEL's literals (true, false, null).
+SAFE_CONSTANTS = {
+    "True": True,
+    "False": False,
+    "None": None,
+    "true": True,
+    "false": False,
+    "null": None,
+}
 
 _ALLOWED_NODES = (
     ast.Expression,

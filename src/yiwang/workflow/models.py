@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 class ProcessDefinition(models.Model):
     """One uploaded version of a process; never edited, so running cases keep theirs."""
 
-    key = models.SlugField(_("流程编号"), max_length=100, help_text=_("与 BPMN 中流程的 id 相同"))
+    key = models.SlugField(
+        _("流程编号"), max_length=100, help_text=_("办事事项引用的编号,如 instant_approval_elderly")
+    )
+    # One generic BPMN can be stored under several keys, each with its own DMN (秒批 per listing).
+    process_id = models.CharField(
+        _("BPMN 流程 id"), max_length=100, help_text=_("BPMN 文件中要运行的流程的 id")
+    )
     version = models.PositiveIntegerField(_("版本"))
     name = models.CharField(_("名称"), max_length=200)
     bpmn = models.TextField(_("BPMN 文件"))

@@ -28,3 +28,11 @@ def script_name(body: str) -> str | None:
     """The script name a task body calls, or None when the body is not a bare name."""
     match = _BODY.match(body or "")
     return match.group(1) if match else None
+
+
+@register_script("instant_grant")
+def instant_grant(data: dict[str, Any]) -> None:
+    """秒批: record the grant the decision table made, so both paths end with `decision_result`."""
+    if not data.get("instant_rule"):
+        raise ValueError("秒批决策表没有给出 instant_rule,无法记录准予的依据")
+    data["decision_result"] = "grant"

@@ -19,6 +19,8 @@ LAYERS = {
     "identity": 3,
     "workflow": 3,
     "catalog": 4,
+    "cases": 5,
+    "ratings": 6,
     "api": 8,
     "portal": 8,
     "console": 8,

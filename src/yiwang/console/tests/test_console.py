@@ -51,7 +51,7 @@ def test_staff_login_home_shows_department_roles_and_inbox(client):
     assert response["Location"] == "/console/"
     html = client.get(reverse("console:home")).content.decode()
     assert "市市场监管局" in html and "受理" in html and "审查" in html
-    assert "待办事项" in html and "待受理" in html
+    assert "待办事项" in html and "我的待办" in html
 
 
 def test_switch_department_only_to_own_departments(client):

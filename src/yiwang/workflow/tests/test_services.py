@@ -7,7 +7,13 @@ from yiwang.audit.models import AuditEvent
 from yiwang.identity.tests.factories import PlatformAdminFactory
 from yiwang.workflow.engine import get_engine
 from yiwang.workflow.models import ProcessDefinition
-from yiwang.workflow.services import load, shipped_files, upload_definition
+from yiwang.workflow.services import (
+    ensure_shipped,
+    latest,
+    load,
+    shipped_files,
+    upload_definition,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +59,72 @@ def test_bad_uploads_are_refused_and_nothing_is_written(case):
     assert named in str(raised.value)
     assert not ProcessDefinition.objects.exists()
     assert not AuditEvent.objects.filter(action="workflow.upload_definition").exists()
+
+
+def test_load_is_cached_per_stored_version():
+    admin = PlatformAdminFactory()
+    files = shipped_files("default_approval")
+    first = upload_definition(admin, "default_approval", "一般审批流程", files)
+
+    parsed = load(first)
+    assert load(ProcessDefinition.objects.get(pk=first.pk)) is parsed
+
+    second = upload_definition(admin, "default_approval", "一般审批流程", files)
+    assert load(second) is not parsed
+    assert load(second) is load(second)
+
+
+def test_latest_is_the_newest_active_version():
+    admin = PlatformAdminFactory()
+    files = shipped_files("default_approval")
+    upload_definition(admin, "default_approval", "v1", files)
+    second = upload_definition(admin, "default_approval", "v2", files)
+    third = upload_definition(admin, "default_approval", "v3", files)
+    assert latest("default_approval") == third
+
+    ProcessDefinition.objects.filter(pk=third.pk).update(is_active=False)
+    assert latest("default_approval") == second
+
+    with pytest.raises(ProcessDefinition.DoesNotExist, match="没有启用的版本"):
+        latest("no_such_process")
+
+
+def test_ensure_shipped_uploads_once_under_a_listing_key():
+    admin = PlatformAdminFactory()
+    stored = ensure_shipped(
+        admin, "instant_approval_elderly", "elderly_allowance", process="instant_approval"
+    )
+    again = ensure_shipped(
+        admin, "instant_approval_elderly", "elderly_allowance", process="instant_approval"
+    )
+
+    assert again == stored
+    assert (stored.key, stored.process_id, stored.version) == (
+        "instant_approval_elderly",
+        "instant_approval",
+        1,
+    )
+    assert stored.name == "秒批流程"
+    assert "instant_decision" in stored.dmn
+    engine = get_engine()
+    applicant = {"applicant_age": 90, "residence_in_city": True, "receives_other_allowance": False}
+    assert engine.is_completed(engine.start(load(stored), applicant))
+    assert AuditEvent.objects.filter(action="workflow.upload_definition").count() == 1
+
+
+def test_ensure_shipped_default_process():
+    stored = ensure_shipped(PlatformAdminFactory(), "parallel_review")
+    assert (stored.key, stored.process_id, stored.dmn) == ("parallel_review", "parallel_review", "")
+
+
+def test_dmn_with_an_unsafe_cell_is_refused_on_upload():
+    files = shipped_files("instant_approval", "elderly_allowance")
+    files["elderly_allowance.dmn"] = files["elderly_allowance.dmn"].replace(
+        b"&gt;= 80", b"__import__('os')"
+    )
+    with pytest.raises(ValidationError) as raised:
+        upload_definition(
+            PlatformAdminFactory(), "instant_x", "x", files, process_id="instant_approval"
+        )
+    assert "rule_80_plus_age" in str(raised.value)
+    assert not ProcessDefinition.objects.exists()

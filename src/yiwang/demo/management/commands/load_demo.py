@@ -1,10 +1,15 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from yiwang.demo import loader
 
 
 class Command(BaseCommand):
-    help = "Load the demo city (示范市): departments, catalog, demo accounts. Safe to run twice."
+    help = (
+        "Load the demo city (示范市): departments, catalog, demo accounts, processes, online "
+        "forms and demo cases. Safe to run twice."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -14,11 +19,22 @@ class Command(BaseCommand):
             metavar="N",
             help="also load N synthetic listings (benchmarks; e.g. 5000 for the search benchmark)",
         )
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=None,
+            metavar="N",
+            help="demo cases to create on the first load (default 300; 0 for none)",
+        )
 
-    def handle(self, *args, listings: int, **options):
-        for report in loader.load_all():
+    def handle(self, *args, listings: int, cases: int | None, **options):
+        from yiwang.demo.cases import DEFAULT_COUNT
+
+        started = time.monotonic()
+        for report in loader.load_all(cases=DEFAULT_COUNT if cases is None else cases):
             self.stdout.write(str(report))
         if listings:
             from yiwang.demo.synthetic import load_synthetic
 
             self.stdout.write(str(load_synthetic(listings)))
+        self.stdout.write(f"demo loaded in {time.monotonic() - started:.1f} s")

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "yiwang.cases"
+    verbose_name = _("办件")
+
+    def ready(self) -> None:
+        from yiwang.cases import services
+        from yiwang.common.schedule import every
+
+        # Hourly, but each case is escalated at most once a day (Case.escalated_on).
+        every(3600.0, "cases.escalate")(services.escalate_overdue)
