@@ -38,8 +38,8 @@ def _act(page: Page, case_id: str, action: str, **fields: str) -> None:
         has=page.locator("summary", has_text=re.compile(f"^{action}$"))
     )
     panel.locator("summary").click()
-    for name, value in fields.items():
-        panel.locator(f"[name={name}]").fill(value)
+    for name, value in fields.items():  # fields are prefixed per step and action
+        panel.locator(f"[name$='-{name}']").fill(value)
     panel.get_by_role("button", name=f"确认{action}").click()
     expect(page.locator(".error-summary")).to_have_count(0)
 
@@ -54,7 +54,7 @@ def test_apply_correct_grant_and_rate(page: Page, browser: Browser, base_url, tm
     portal_login(page, DEMO_CITIZEN_PHONE)
     _start_application(page, SOCIAL_SECURITY_CARD)
     _upload_all_materials(page, tmp_path)
-    page.locator("select[name=delivery]").select_option("pickup")
+    page.locator("input[name=delivery][value=pickup]").check()
     shot(page, "20-case-edit")
     page.get_by_role("button", name="提交申请").click()
     expect(page).to_have_url(re.compile(r"/my/cases/\d+/$"))
@@ -114,5 +114,6 @@ def test_overdue_cases_are_red_in_the_console(page: Page, shot):
     page.goto("/console/cases/all/?overdue=1")
     overdue = page.locator("main").get_by_text(re.compile("已超期"))
     expect(overdue.first).to_be_visible()
-    page.goto("/console/")
-    shot(page, "26-console-home-overdue")
+    shot(page, "26-console-overdue")
+    page.goto("/console/cases/?colour=red&scope=role")
+    shot(page, "27-console-inbox-red")
