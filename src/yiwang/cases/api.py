@@ -169,7 +169,7 @@ def _actions(user: Any, task: Task) -> list[dict]:
     if not can_act(user, task):
         return []
     return [
-        {"name": a.name, "label": a.label, "needs": list(a.needs)}
+        {"name": a.name, "label": str(a.label), "needs": list(a.needs)}
         for a in services.actions_for(task)
     ]
 
@@ -302,6 +302,7 @@ class CaseSerializer(CaseSummarySerializer):
             "warn_date",
             "statutory_due_date",
             "paused",
+            "pause_kind",
             "paused_working_days",
             "days_left",
             "files",
@@ -483,6 +484,19 @@ class DeliverSerializer(serializers.Serializer):
     method = serializers.CharField(
         max_length=20, help_text="electronic 电子送达 / mail 邮寄 / pickup 窗口领取"
     )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SpecialProcedureSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        max_length=20,
+        help_text="hearing 听证 / inspection 检验检测检疫 / appraisal 鉴定 / "
+        "expert_review 专家评审 / publicity 公示",
+    )
+    reason = serializers.CharField(max_length=2000, help_text="原因和依据")
+
+
+class SpecialProcedureEndSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -1033,6 +1047,36 @@ class CaseDeliverView(StaffView):
         return self.case_data(services.deliver(request.user, case, data["method"], data["note"]))
 
 
+class CaseSpecialProcedureView(StaffView):
+    """特别程序: its time is not counted in the limit (review or decision role)."""
+
+    @extend_schema(
+        summary="启动特别程序(暂停计时)",
+        request=SpecialProcedureSerializer,
+        responses={200: CaseSerializer, **problems(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = self.case(pk)
+        serializer = SpecialProcedureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self.case_data(
+            services.start_special_procedure(request.user, case, data["kind"], data["reason"])
+        )
+
+    @extend_schema(
+        summary="结束特别程序(恢复计时,期限顺延)",
+        request=SpecialProcedureEndSerializer,
+        responses={200: CaseSerializer, **problems(400, 401, 403, 404, 409)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        case = self.case(pk)
+        serializer = SpecialProcedureEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = serializer.validated_data["note"]
+        return self.case_data(services.end_special_procedure(request.user, case, note))
+
+
 urlpatterns = [
     path(
         "listings/<str:implementation_code>/application-form/",
@@ -1057,6 +1101,11 @@ urlpatterns = [
     path("cases/<int:pk>/withdraw/", CaseWithdrawView.as_view(), name="cases-withdraw"),
     path("cases/<int:pk>/timeline/", CaseTimelineView.as_view(), name="cases-timeline"),
     path("cases/<int:pk>/conclude/", CaseConcludeView.as_view(), name="cases-conclude"),
+    path(
+        "cases/<int:pk>/special-procedure/",
+        CaseSpecialProcedureView.as_view(),
+        name="cases-special-procedure",
+    ),
     path("cases/<int:pk>/deliver/", CaseDeliverView.as_view(), name="cases-deliver"),
     path("tasks/", TaskListView.as_view(), name="tasks-list"),
     path("tasks/counts/", TaskCountsView.as_view(), name="tasks-counts"),

@@ -119,6 +119,12 @@ class Case(models.Model):
     warn_date = models.DateField(_("预警日期"), null=True, blank=True)
     statutory_due_date = models.DateField(_("法定办结日期"), null=True, blank=True)
     paused_at = models.DateTimeField(_("暂停计时起"), null=True, blank=True)
+    pause_kind = models.CharField(
+        _("暂停原因"),
+        max_length=12,
+        blank=True,
+        help_text=_("correction 补正 / special 特别程序"),
+    )
     paused_working_days = models.PositiveIntegerField(_("已暂停工作日"), default=0)
     escalated_on = models.DateField(_("最近督办日期"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -134,6 +140,15 @@ class Case(models.Model):
                 fields=["due_date"],
                 condition=models.Q(status__in=["submitted", "correction", "accepted"]),
                 name="case_open_due",
+            ),
+            # Inbox search by prefix (LIKE 'x%'); the opclass matters on PostgreSQL only.
+            models.Index(
+                fields=["applicant_name"],
+                name="case_applicant_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["number"], name="case_number_prefix", opclasses=["varchar_pattern_ops"]
             ),
         ]
 

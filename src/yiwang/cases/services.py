@@ -20,6 +20,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from yiwang.audit.services import record, snapshot
 from yiwang.calendar.overrides import current_overrides
@@ -50,6 +52,7 @@ AUDIT_FIELDS = [
     "due_date",
     "statutory_due_date",
     "paused_at",
+    "pause_kind",
     "paused_working_days",
     "decision_reason",
     "legal_basis",
@@ -97,43 +100,47 @@ class Action:
 
 ACTIONS: dict[str, tuple[Action, ...]] = {
     "precheck": (
-        Action("pass", "预审通过", {"precheck_result": "pass"}),
-        Action("return", "预审退回", {"precheck_result": "return"}, ("opinion",)),
+        Action("pass", _("预审通过"), {"precheck_result": "pass"}),
+        Action("return", _("预审退回"), {"precheck_result": "return"}, ("opinion",)),
     ),
     "accept": (
-        Action("accept", "受理", {"accept_result": "accept"}),
-        Action("correct", "一次性告知补正", {"accept_result": "correct"}, ("items",), True),
-        Action("refuse", "不予受理", {"accept_result": "refuse"}, ("opinion",)),
+        Action("accept", _("受理"), {"accept_result": "accept"}),
+        Action("correct", _("一次性告知补正"), {"accept_result": "correct"}, ("items",), True),
+        Action("refuse", _("不予受理"), {"accept_result": "refuse"}, ("opinion",)),
     ),
     "review": (
-        Action("pass", "审查同意", {"review_result": "pass"}),
-        Action("object", "审查不同意", {"review_result": "object"}, ("opinion",)),
-        Action("correct", "一次性告知补正", {"review_result": "correct"}, ("items",), True),
+        Action("pass", _("审查同意"), {"review_result": "pass"}),
+        Action("object", _("审查不同意"), {"review_result": "object"}, ("opinion",)),
+        Action("correct", _("一次性告知补正"), {"review_result": "correct"}, ("items",), True),
     ),
     "decision": (
-        Action("grant", "准予许可", {"decision_result": "grant"}, ("decision",)),
-        Action("deny", "不予许可", {"decision_result": "deny"}, ("opinion", "decision")),
+        Action("grant", _("准予许可"), {"decision_result": "grant"}, ("decision",)),
+        Action("deny", _("不予许可"), {"decision_result": "deny"}, ("opinion", "decision")),
     ),
 }
 EVENT_TEXT = {
-    "submitted": "申请已提交",
-    "resubmitted": "补正材料已提交",
-    "precheck.pass": "预审通过,等待受理",
-    "precheck.return": "预审未通过,申请已退回",
-    "accept.accept": "已受理,开始计算办理时限",
-    "accept.correct": "需要补正材料,请按告知一次性补齐",
-    "accept.refuse": "不予受理",
-    "review.pass": "审查完成",
-    "review.object": "审查完成",
-    "review.correct": "需要补正材料,请按告知一次性补齐(补正期间暂停计时)",
-    "decision.grant": "已作出准予决定",
-    "decision.deny": "已作出不予许可决定",
-    "instant": "已由秒批规则自动审批通过",
-    "concluded": "已办结",
-    "delivered": "办理结果已送达",
-    "withdrawn": "申请已撤回",
+    "submitted": gettext_noop("申请已提交"),
+    "resubmitted": gettext_noop("补正材料已提交"),
+    "precheck.pass": gettext_noop("预审通过,等待受理"),
+    "precheck.return": gettext_noop("预审未通过,申请已退回"),
+    "accept.accept": gettext_noop("已受理,开始计算办理时限"),
+    "accept.correct": gettext_noop("需要补正材料,请按告知一次性补齐"),
+    "accept.refuse": gettext_noop("不予受理"),
+    "review.pass": gettext_noop("审查完成"),
+    "review.object": gettext_noop("审查完成"),
+    "review.correct": gettext_noop("需要补正材料,请按告知一次性补齐(补正期间暂停计时)"),
+    "decision.grant": gettext_noop("已作出准予决定"),
+    "decision.deny": gettext_noop("已作出不予许可决定"),
+    "instant": gettext_noop("已由秒批规则自动审批通过"),
+    "concluded": gettext_noop("已办结"),
+    "delivered": gettext_noop("办理结果已送达"),
+    "withdrawn": gettext_noop("申请已撤回"),
 }
-DELIVERY_METHODS = {"electronic": "电子送达", "mail": "邮寄", "pickup": "窗口领取"}
+DELIVERY_METHODS = {
+    "electronic": gettext_noop("电子送达"),
+    "mail": gettext_noop("邮寄"),
+    "pickup": gettext_noop("窗口领取"),
+}
 
 
 def step_kind(step: str) -> str:
@@ -434,10 +441,10 @@ def _process_for(listing: ServiceListing):
 
 def _next_number(listing: ServiceListing, day: dt.date) -> str:
     """实施编码 + yyyymmdd + 4-digit daily serial (more digits past 9999)."""
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             with transaction.atomic():
-                serial, _ = CaseSerial.objects.select_for_update().get_or_create(
+                serial, _created = CaseSerial.objects.select_for_update().get_or_create(
                     listing=listing, day=day
                 )
                 break
@@ -538,7 +545,7 @@ def _start_clock(case: Case) -> None:
     overrides = current_overrides()
     case.accepted_at = _now()
     case.due_date, case.warn_date = deadlines.limit(today, case.listing.committed_days, overrides)
-    case.statutory_due_date, _ = deadlines.limit(today, case.listing.statutory_days, overrides)
+    case.statutory_due_date = deadlines.limit(today, case.listing.statutory_days, overrides)[0]
 
 
 def _resume_clock(case: Case) -> None:
@@ -550,7 +557,11 @@ def _resume_clock(case: Case) -> None:
     case.warn_date = deadlines.extend(case.warn_date, lost, overrides)
     case.statutory_due_date = deadlines.extend(case.statutory_due_date, lost, overrides)
     case.paused_working_days += lost
-    case.paused_at = None
+    case.paused_at, case.pause_kind = None, ""
+    for task in case.tasks.filter(completed_at__isnull=True, due_date__isnull=False):
+        task.due_date = deadlines.extend(task.due_date, lost, overrides)
+        task.warn_date = deadlines.extend(task.warn_date, lost, overrides)
+        task.save(update_fields=["due_date", "warn_date"])
 
 
 def _save_engine(case: Case, instance: Any) -> None:
@@ -771,7 +782,7 @@ def act(
     if action == "correct":
         case.correction_items = cleaned_items
         if case.accepted_at and case.paused_at is None:
-            case.paused_at = _now()
+            case.paused_at, case.pause_kind = _now(), "correction"
     if kind == "decision":
         case.decision_reason = opinion
         case.legal_basis = legal_basis.strip()[:4000]
@@ -891,6 +902,75 @@ def deliver(actor: User, case: Case, method: str, note: str = "") -> Case:
         public_text=f"办理结果已送达({DELIVERY_METHODS[method]})",
     )
     _audit(actor, "cases.deliver", case, before)
+    return case
+
+
+SPECIAL_PROCEDURES = {
+    "hearing": gettext_noop("听证"),
+    "inspection": gettext_noop("检验、检测、检疫"),
+    "appraisal": gettext_noop("鉴定"),
+    "expert_review": gettext_noop("专家评审"),
+    "publicity": gettext_noop("公示"),
+}
+SPECIAL_ROLES = (StaffRole.Role.REVIEW, StaffRole.Role.DECISION)
+
+
+@transaction.atomic
+def start_special_procedure(actor: User, case: Case, kind: str, reason: str) -> Case:
+    """特别程序 (hearing, testing, expert review...): the time it takes is not counted."""
+    case = _lock(case)
+    if not can_handle_case(actor, case, SPECIAL_ROLES):
+        raise PermissionDenied("只有本部门审查或决定岗位可以启动特别程序")
+    if case.status != Status.ACCEPTED or case.paused_at is not None:
+        raise ValidationError({"status": ["只有办理中且正在计时的办件可以启动特别程序"]})
+    if kind not in SPECIAL_PROCEDURES:
+        names = "、".join(f"{k}({v})" for k, v in SPECIAL_PROCEDURES.items())
+        raise ValidationError({"kind": [f"特别程序类型应为:{names}"]})
+    reason = (reason or "").strip()[:2000]
+    if not reason:
+        raise ValidationError({"reason": ["请写明启动特别程序的原因和依据"]})
+    before = snapshot(case, fields=AUDIT_FIELDS)
+    case.paused_at, case.pause_kind = _now(), "special"
+    case.save()
+    label = SPECIAL_PROCEDURES[kind]
+    event = _event(
+        case,
+        actor,
+        "special.started",
+        opinion=reason,
+        details={"kind": kind},
+        public_text=f"进入特别程序({label}),所需时间不计入办理时限",
+    )
+    _notify(
+        case,
+        case.applicant,
+        "case.special_procedure",
+        f"进入特别程序:{case.listing.name}",
+        f"办件 {case.number} 需要{label},期间暂停计算办理时限。",
+        f"special:{event.pk}",
+    )
+    _audit(actor, "cases.start_special_procedure", case, before)
+    return case
+
+
+@transaction.atomic
+def end_special_procedure(actor: User, case: Case, note: str = "") -> Case:
+    case = _lock(case)
+    if not can_handle_case(actor, case, SPECIAL_ROLES):
+        raise PermissionDenied("只有本部门审查或决定岗位可以结束特别程序")
+    if case.pause_kind != "special":
+        raise ValidationError({"status": ["该办件没有正在进行的特别程序"]})
+    before = snapshot(case, fields=AUDIT_FIELDS)
+    _resume_clock(case)
+    case.save()
+    _event(
+        case,
+        actor,
+        "special.ended",
+        opinion=(note or "").strip()[:2000],
+        public_text=f"特别程序结束,恢复计时,承诺办结日期顺延至 {case.due_date}",
+    )
+    _audit(actor, "cases.end_special_procedure", case, before)
     return case
 
 

@@ -28,6 +28,7 @@ console_patterns = [
     path("cases/<int:case_id>/", console.case_detail, name="case_detail"),
     path("cases/<int:case_id>/conclude/", console.conclude, name="case_conclude"),
     path("cases/<int:case_id>/deliver/", console.deliver, name="case_deliver"),
+    path("cases/<int:case_id>/special/", console.special_procedure, name="case_special"),
     path("cases/<int:case_id>/files/<int:file_id>/", console.download, name="case_file"),
     path("cases/tasks/<int:task_id>/act/", console.act, name="task_act"),
     path("cases/tasks/<int:task_id>/claim/", console.claim, name="task_claim"),

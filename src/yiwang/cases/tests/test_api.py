@@ -809,3 +809,20 @@ def test_acting_with_multipart_items_and_attachments(listing, code, staff):
         format="multipart",
     )
     assert bad.status_code == 400 and "items" in bad.json()["errors"]
+
+
+def test_special_procedure_pauses_and_resumes_over_the_api(listing, staff):
+    case = case_in("accepted", listing=listing)
+    url = API + f"cases/{case.pk}/special-procedure/"
+    body = {"kind": "hearing", "reason": "申请人要求听证"}
+    assert client_for(staff["intake"]).post(url, body, format="json").status_code == 403
+    assert client_for(staff["other"]).post(url, body, format="json").status_code == 404
+    assert client_for(case.applicant).post(url, body, format="json").status_code in (403, 404)
+    bad = client_for(staff["review"]).post(url, {**body, "kind": "party"}, format="json")
+    assert bad.status_code == 400 and "kind" in bad.json()["errors"]
+    started = client_for(staff["review"]).post(url, body, format="json")
+    assert started.status_code == 200 and started.json()["pause_kind"] == "special"
+    again = client_for(staff["review"]).post(url, body, format="json")
+    assert again.status_code == 409
+    ended = client_for(staff["decision"]).delete(url, {"note": "听证结束"}, format="json")
+    assert ended.status_code == 200 and ended.json()["paused"] is False

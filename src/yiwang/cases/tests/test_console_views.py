@@ -419,3 +419,22 @@ def test_case_page_shows_form_materials_and_masked_id_number():
     assert "老王小吃" in html and material.sha256 in html
     assert case.applicant_id_number and case.applicant_id_number not in html
     assert case.applicant_id_number[:4] + "**********" + case.applicant_id_number[-4:] in html
+
+
+def test_special_procedure_from_the_case_page(client):
+    case = f.case_in("accepted")
+    reviewer = f.staff(case, "review")
+    client.force_login(reviewer)
+    url = reverse("console:case_special", args=[case.pk])
+    page = client.get(reverse("console:case_detail", args=[case.pk]))
+    assert "启动特别程序" in page.content.decode()
+    refused = client.post(url, {"special-kind": "expert_review", "special-reason": ""})
+    assert refused.status_code == 400 and "原因" in refused.content.decode()
+    started = client.post(url, {"special-kind": "expert_review", "special-reason": "需专家评审"})
+    assert started.status_code == 302
+    assert Case.objects.get(pk=case.pk).pause_kind == "special"
+    ended = client.post(url, {"special-reason": "专家意见已出具"})
+    assert ended.status_code == 302
+    assert Case.objects.get(pk=case.pk).paused_at is None
+    client.force_login(f.staff(case, "intake"))
+    assert client.post(url, {"special-kind": "hearing", "special-reason": "x"}).status_code == 403

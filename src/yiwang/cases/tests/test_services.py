@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from yiwang.audit.models import AuditEvent
 from yiwang.cases import services
@@ -102,7 +103,7 @@ def test_correction_at_review_pauses_the_clock_and_resubmission_extends_it(monke
     task = f.open_task(case)
     assert (task.role, task.assignee_id) == ("applicant", case.applicant_id)
     due = case.due_date
-    later = dt.date(2026, 11, 30)  # Monday; paused Sunday the 22nd -> 6 working days lost?
+    later = timezone.localdate() + dt.timedelta(days=8)  # at least 5 working days later
     monkeypatch.setattr(services, "_today", lambda: later)
     case = services.resubmit(case.applicant, case, {"shop_name": "老王小吃(新)"})
     assert case.status == Status.ACCEPTED and case.paused_at is None
@@ -403,3 +404,27 @@ def test_a_switched_off_process_starts_no_new_cases():
     with pytest.raises(ValidationError) as info:
         services.submit(case.applicant, case)
     assert "没有启用的版本" in str(info.value)
+
+
+def test_a_special_procedure_pauses_the_clock_and_extends_every_open_limit(monkeypatch):
+    case = f.case_in("accepted")
+    reviewer = f.staff(case, "review")
+    with pytest.raises(PermissionDenied):
+        services.start_special_procedure(f.staff(case, "intake"), case, "hearing", "申请听证")
+    with pytest.raises(ValidationError) as info:
+        services.start_special_procedure(reviewer, case, "party", "x")
+    assert "kind" in info.value.message_dict
+    case = services.start_special_procedure(reviewer, case, "expert_review", "需专家评审")
+    assert (case.pause_kind, case.paused_at is not None) == ("special", True)
+    with pytest.raises(ValidationError):
+        services.start_special_procedure(reviewer, case, "hearing", "再启动一次")
+    due, task_due = case.due_date, f.open_task(case, "review").due_date
+    later = timezone.localdate() + dt.timedelta(days=10)
+    monkeypatch.setattr(services, "_today", lambda: later)
+    case = services.end_special_procedure(reviewer, case, "专家意见已出具")
+    assert case.paused_at is None and case.paused_working_days > 0
+    assert case.due_date > due
+    assert f.open_task(case, "review").due_date > task_due
+    assert case.events.filter(kind="special.ended").exists()
+    with pytest.raises(ValidationError):
+        services.end_special_procedure(reviewer, case)

@@ -161,11 +161,28 @@ class ConcludeForm(forms.Form):
 class DeliverForm(forms.Form):
     method = forms.ChoiceField(
         label=_("送达方式"),
-        choices=list(services.DELIVERY_METHODS.items()),
+        choices=[(k, gettext_lazy(v)) for k, v in services.DELIVERY_METHODS.items()],
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择送达方式")},
     )
     note = forms.CharField(label=_("送达说明"), required=False, max_length=2000)
+
+
+class SpecialProcedureForm(forms.Form):
+    """Start (kind + reason) or end (note) a 特别程序; one form, the button says which."""
+
+    kind = forms.ChoiceField(
+        label=_("特别程序"),
+        choices=[("", gettext_lazy("请选择"))]
+        + [(k, gettext_lazy(v)) for k, v in services.SPECIAL_PROCEDURES.items()],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("原因和依据"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 def _attach_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str]) -> None:
@@ -465,7 +482,7 @@ def _event_rows(case: Case) -> list[dict]:
     titles = dict(case.tasks.values_list("step", "title"))
     rows = []
     for event in selectors.timeline(case, for_applicant=False):
-        label = EVENT_LABELS.get(event.kind) or services.EVENT_TEXT.get(event.kind, event.kind)
+        label = EVENT_LABELS.get(event.kind) or _(services.EVENT_TEXT.get(event.kind, event.kind))
         if event.kind == "transferred" and event.details.get("to_name"):
             label = _("转办给 %(name)s") % {"name": event.details["to_name"]}
         rows.append(
@@ -512,7 +529,13 @@ def _render_case(
     can_deliver = case.status == Status.CONCLUDED and permissions.can_handle_case(
         user, case, (StaffRole.Role.INTAKE,)
     )
+    can_special = permissions.can_handle_case(user, case, services.SPECIAL_ROLES) and (
+        case.pause_kind == "special" or (case.status == Status.ACCEPTED and not case.is_paused)
+    )
     shown = {id(f) for p in panels for f in [*p.forms, p.transfer_form] if f is not None}
+    special_form = forms_by_prefix.get("special") or SpecialProcedureForm(prefix="special")
+    if can_special:
+        shown.add(id(special_form))
     conclude_form = forms_by_prefix.get("conclude") or ConcludeForm(prefix="conclude")
     deliver_form = forms_by_prefix.get("deliver") or DeliverForm(prefix="deliver")
     if can_conclude:
@@ -539,7 +562,11 @@ def _render_case(
             ),
             "days_left": selectors.days_left(case, today) if case.is_open else None,
             "form_rows": _form_rows(case),
-            "delivery_label": services.DELIVERY_METHODS.get(case.delivery_method, ""),
+            "delivery_label": (
+                _(services.DELIVERY_METHODS[case.delivery_method])
+                if case.delivery_method in services.DELIVERY_METHODS
+                else ""
+            ),
             "materials": files,
             "results": case.files.filter(kind=CaseFile.Kind.RESULT),
             "events": _event_rows(case),
@@ -547,6 +574,8 @@ def _render_case(
             "can_conclude": can_conclude,
             "can_deliver": can_deliver,
             "conclude_form": conclude_form,
+            "can_special": can_special,
+            "special_form": special_form,
             "deliver_form": deliver_form,
             "error_form": bound if bound is not None and id(bound) in shown else None,
             "page_errors": page_errors,
@@ -578,7 +607,7 @@ def act(request: HttpRequest, task_id: int) -> HttpResponse:
     offered = {a.name: a for a in services.actions_for(task)}
     action = offered.get(request.POST.get("action", ""))
     if action is None:
-        labels = "、".join(a.label for a in offered.values())
+        labels = "、".join(str(a.label) for a in offered.values())
         message = _("请选择办理动作:%(labels)s") % {"labels": labels}
         return _render_case(request, case, errors=[message], status=400)
     form = ActForm(
@@ -732,3 +761,32 @@ def download(request: HttpRequest, case_id: int, file_id: int) -> HttpResponse:
     return FileResponse(
         handle, as_attachment=True, filename=stored.filename, content_type=stored.content_type
     )
+
+
+@require_POST
+@staff_required
+def special_procedure(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _visible_case(request, case_id)
+    form = SpecialProcedureForm(request.POST, prefix="special")
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        if case.pause_kind == "special":
+            services.end_special_procedure(request.user, case, data.get("reason", ""))
+            done = _("特别程序已结束,恢复计时")
+        else:
+            services.start_special_procedure(
+                request.user, case, data.get("kind", ""), data.get("reason", "")
+            )
+            done = _("已启动特别程序,暂停计时")
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        status = 403
+    except ValidationError as exc:
+        _attach_errors(form, exc, {})
+        status = 400
+    else:
+        messages.success(request, done)
+        return redirect("console:case_detail", case_id=case.pk)
+    case.refresh_from_db()
+    return _render_case(request, case, bound=form, status=status)

@@ -514,10 +514,10 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
     entries = []
     for event in selectors.timeline(case, for_applicant=True):
         if event.kind in REASONED_EVENTS and event.opinion:
-            title = services.EVENT_TEXT.get(event.kind, event.public_text)
+            title = _(services.EVENT_TEXT.get(event.kind, event.public_text))
             body = _("理由:%(reason)s") % {"reason": event.opinion}
         else:
-            title, body = event.public_text, ""
+            title, body = _(event.public_text), ""  # stored in Chinese: the msgid
         entries.append({"at": event.at, "title": title, "body": body})
     return entries
 
