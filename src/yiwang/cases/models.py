@@ -102,7 +102,8 @@ class Case(models.Model):
         _("办理结果"), max_length=10, choices=Result.choices, default="", blank=True
     )
     form_data = EncryptedTextField(_("申请表"), default="{}")
-    engine_state = models.JSONField(_("流程状态"), null=True, blank=True)
+    # Text, not jsonb: PostgreSQL reorders jsonb keys and SpiffWorkflow's state depends on order.
+    engine_state = models.TextField(_("流程状态"), null=True, blank=True)
     correction_items = models.JSONField(_("补正告知"), default=list, blank=True)
     decision_reason = models.TextField(_("决定理由"), blank=True)
     legal_basis = models.TextField(_("法律依据"), blank=True)

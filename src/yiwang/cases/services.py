@@ -565,12 +565,12 @@ def _resume_clock(case: Case) -> None:
 
 
 def _save_engine(case: Case, instance: Any) -> None:
-    case.engine_state = wf.get_engine().serialize(instance)
+    case.engine_state = json.dumps(wf.get_engine().serialize(instance), ensure_ascii=False)
 
 
 def _load_instance(case: Case) -> Any:
     definition = workflow.load(case.process)
-    return wf.get_engine().deserialize(definition, case.engine_state)
+    return wf.get_engine().deserialize(definition, json.loads(case.engine_state))
 
 
 @transaction.atomic

@@ -107,7 +107,7 @@ def _handlers(department: Any) -> list[User]:
 def rate(rater: Any, case: Case, level: Any, channel: str, comment: str = "") -> Rating:
     """The applicant rates a finished case: once, then one 补充评价 within the period."""
     # The lock serializes concurrent ratings of one case: both cannot be sequence 1.
-    case = Case.objects.select_for_update().select_related("department").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("department").get(pk=case.pk)
     if rater is None or not rater.is_authenticated or case.applicant_id != rater.pk:
         raise PermissionDenied(_("只有该办件的申请人可以评价"))
     if not is_rateable(case):
@@ -197,7 +197,7 @@ def _open_rectification(rating: Rating, case: Case) -> Rectification:
 
 def _lock_rectification(actor: Any, rectification: Rectification) -> Rectification:
     locked = (
-        Rectification.objects.select_for_update()
+        Rectification.objects.select_for_update(of=("self",))
         .select_related("rating", "rating__case")
         .get(pk=rectification.pk)
     )
