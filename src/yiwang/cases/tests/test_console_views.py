@@ -438,3 +438,22 @@ def test_special_procedure_from_the_case_page(client):
     assert Case.objects.get(pk=case.pk).paused_at is None
     client.force_login(f.staff(case, "intake"))
     assert client.post(url, {"special-kind": "hearing", "special-reason": "x"}).status_code == 403
+
+
+def test_staff_see_the_form_with_phone_masked_and_ticks_in_words(client):
+    schema = {
+        "type": "object",
+        "properties": {
+            "shop_name": {"type": "string", "title": "店铺名称"},
+            "phone": {"type": "string", "title": "联系电话", "x-prefill": "phone"},
+            "promise": {"type": "boolean", "title": "承诺属实", "x-widget": "checkbox"},
+        },
+        "required": ["shop_name"],
+    }
+    listing = f.listing_with_process(form_schema=schema)
+    case = f.submitted(listing=listing, data={"shop_name": "小店", "promise": True})
+    client.force_login(f.staff(case, "intake"))
+    page = client.get(reverse("console:case_detail", args=[case.pk])).content.decode()
+    assert case.applicant.phone not in page
+    assert case.applicant.phone[-4:] in page
+    assert "<dd>是</dd>" in page

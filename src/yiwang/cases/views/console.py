@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.cases import deadlines, formschema, permissions, selectors, services
 from yiwang.cases.models import Case, CaseFile, Task
-from yiwang.crypto.fields import mask_id_number
+from yiwang.crypto.fields import mask_id_number, mask_phone
 from yiwang.identity.models import StaffRole, User
 from yiwang.identity.permissions import current_department, has_role, roles_of, staff_required
 from yiwang.identity.views import safe_next
@@ -504,8 +504,13 @@ def _form_rows(case: Case) -> list[tuple[str, str]]:
     rows = []
     for spec in formschema.form_fields(schema, services.form_data(case), {}):
         value = spec.display_value
-        if properties.get(spec.name, {}).get("x-prefill") in ("id_number", "credit_code"):
+        prop = properties.get(spec.name, {})
+        if prop.get("x-prefill") in ("id_number", "credit_code"):
             value = mask_id_number(value)
+        elif prop.get("x-prefill") == "phone" or spec.widget == "tel":
+            value = mask_phone(value)
+        elif spec.widget == "checkbox":
+            value = _("是") if spec.checked else _("否")
         rows.append((spec.label, value))
     return rows
 
