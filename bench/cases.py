@@ -664,7 +664,8 @@ INSERT INTO cases_case (number, listing_id, department_id, process_id, applicant
   applicant_kind, applicant_name, applicant_id_number, status, result, form_data, engine_state,
   correction_items, decision_reason, legal_basis, decision_rule, delivery_method, created_at,
   submitted_at, accepted_at, decided_at, concluded_at, delivered_at, withdrawn_at, due_date,
-  warn_date, statutory_due_date, paused_at, paused_working_days, escalated_on, updated_at)
+  warn_date, statutory_due_date, paused_at, pause_kind, paused_working_days, escalated_on,
+  updated_at)
 SELECT d.code || to_char(x.created, 'YYYYMMDD') || lpad(x.g::text, 8, '0'),
   d.listing_id, d.dept_id, %(process)s, a.user_id, 'person',
   (ARRAY['张','王','李','赵','刘','陈','杨','黄','周','吴'])[1 + x.g %% 10] || '某' || (x.g %% 997),
@@ -684,6 +685,7 @@ SELECT d.code || to_char(x.created, 'YYYYMMDD') || lpad(x.g::text, 8, '0'),
   CASE WHEN x.st NOT IN ('submitted', 'withdrawn') THEN x.created::date + 17 END,
   CASE WHEN x.st NOT IN ('submitted', 'withdrawn') THEN x.created::date + 31 END,
   CASE WHEN x.st = 'correction' THEN x.created + interval '3 days' END,
+  CASE WHEN x.st = 'correction' THEN 'correction' ELSE '' END,
   0, NULL, x.created + interval '1 day'
 FROM (
   SELECT s.g, s.st, s.dept_idx,

@@ -12,3 +12,4 @@ class CasesConfig(AppConfig):
 
         # Hourly, but each case is escalated at most once a day (Case.escalated_on).
         every(3600.0, "cases.escalate")(services.escalate_overdue)
+        every(6 * 3600.0, "cases.orphan_files")(services.remove_orphan_files)

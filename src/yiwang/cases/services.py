@@ -1193,3 +1193,27 @@ def configure_listing(
         department_id=listing.department_id,
     )
     return setup
+
+
+def remove_orphan_files(older_than: dt.timedelta = dt.timedelta(hours=6)) -> int:
+    """Delete stored bytes that no CaseFile row names: a step that stored a file and then
+    rolled back (a later check failed, the process crashed) leaves them behind."""
+    from django.core.files.storage import default_storage
+
+    known = set(CaseFile.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    removed = 0
+    pending = ["cases"]
+    while pending:
+        folder = pending.pop()
+        try:
+            folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        pending.extend(f"{folder}/{name}" for name in folders)
+        for name in files:
+            path = f"{folder}/{name}"
+            if path not in known and default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                removed += 1
+    return removed

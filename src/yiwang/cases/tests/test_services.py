@@ -429,3 +429,17 @@ def test_a_special_procedure_pauses_the_clock_and_extends_every_open_limit(monke
     assert case.events.filter(kind="special.ended").exists()
     with pytest.raises(ValidationError):
         services.end_special_procedure(reviewer, case)
+
+
+def test_bytes_left_by_a_rolled_back_step_are_cleaned_up(settings, tmp_path):
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    case = f.draft()
+    kept = case.files.get().file.name
+    # What a rolled-back upload leaves: bytes on disk, no row.
+    orphan = default_storage.save("cases/2026/11/orphan.pdf", f.pdf())
+    assert services.remove_orphan_files(older_than=dt.timedelta(hours=1)) == 0  # too new
+    assert services.remove_orphan_files(older_than=dt.timedelta(0)) == 1
+    assert not default_storage.exists(orphan)
+    assert default_storage.exists(kept)
