@@ -49,8 +49,11 @@ def inbox(user: Any, department_id: int, filters: InboxFilters | None = None) ->
             Q(warn_date__isnull=True) | Q(warn_date__gt=today), due_date__gte=today
         )
     if filters.query:
+        # Matching cases first (prefix indexes), then their open steps: scanning the
+        # department's steps in deadline order and testing each case is far slower.
         q = filters.query.strip()
-        tasks = tasks.filter(Q(case__number__startswith=q) | Q(case__applicant_name__startswith=q))
+        matching = Case.objects.filter(Q(number__startswith=q) | Q(applicant_name__startswith=q))
+        tasks = tasks.filter(case_id__in=matching.values("pk"))
     return tasks.order_by("due_date", "created_at", "id")
 
 

@@ -38,3 +38,18 @@ def test_paused_cases_are_not_counted_overdue():
     Case.objects.filter(pk=case.pk).update(due_date=timezone.localdate() - 3 * DAY)
     assert not selectors.department_overdue(case.department_id).exists()
     assert selectors.case_colour(Case.objects.get(pk=case.pk)) == ""
+
+
+def test_inbox_search_by_number_or_applicant_name_prefix():
+    listing = f.listing_with_process()
+    first = f.submitted(listing=listing)
+    second = f.submitted(listing=listing)
+    clerk = f.staff(first, "intake")
+
+    def found(query):
+        filters = selectors.InboxFilters(scope="role", query=query)
+        return {t.case_id for t in selectors.inbox(clerk, first.department_id, filters)}
+
+    assert found(first.number) == {first.pk}
+    assert found(second.applicant_name[:4]) >= {second.pk}
+    assert found("没有这个人") == set()
