@@ -276,6 +276,8 @@ YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2
 # ("builtin" finds the EICAR test file; "clamd" for production; "none").
 YIWANG_MATERIAL_MAX_BYTES = int(os.environ.get("YIWANG_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
 YIWANG_VIRUS_SCANNER = os.environ.get("YIWANG_VIRUS_SCANNER", "builtin")
+# Where signing keys live: "database" (SM4-GCM encrypted, default) or a registered HSM store.
+YIWANG_KEY_STORE = os.environ.get("YIWANG_KEY_STORE", "database")
 YIWANG_CLAMD_SOCKET = os.environ.get("YIWANG_CLAMD_SOCKET", "/var/run/clamav/clamd.ctl")
 YIWANG_CLAMD_TIMEOUT = float(os.environ.get("YIWANG_CLAMD_TIMEOUT", "30"))
 # 好差评 (docs/ratings.md): 差评整改 deadline in working days; rating period in calendar days.
