@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from yiwang.calendar.overrides import current_overrides
+from yiwang.calendar.workdays import CalendarUnknown, working_days_between
 from yiwang.cases import deadlines
 from yiwang.cases.models import OPEN_STATUSES, Case, CaseEvent, Task
 from yiwang.identity.permissions import roles_of
@@ -115,9 +117,6 @@ def task_colour(task: Task, today: dt.date | None = None) -> str:
 
 def days_left(case: Case, today: dt.date | None = None) -> int | None:
     """Working days left to the committed date (negative when overdue); None without a limit."""
-    from yiwang.calendar.overrides import current_overrides
-    from yiwang.calendar.workdays import CalendarUnknown, working_days_between
-
     if case.due_date is None:
         return None
     try:

@@ -152,15 +152,27 @@ def step_kind(step: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _branches(bpmn: str) -> frozenset[tuple[str, str]]:
-    """(name, value) pairs the process's conditions compare, e.g. ("accept_result", "correct")."""
+def _branches(process_id: int) -> frozenset[tuple[str, str]]:
+    """(name, value) pairs the process's conditions compare, e.g. ("accept_result", "correct").
+
+    Per stored version, which never changes once uploaded; `forget_branches` clears the
+    cache when a version is created (test databases reuse primary keys)."""
+    from yiwang.workflow.models import ProcessDefinition
+
+    bpmn = ProcessDefinition.objects.values_list("bpmn", flat=True).get(pk=process_id)
     return frozenset(re.findall(r'(\w+)\s*==\s*["\']([\w-]+)["\']', bpmn.replace("&quot;", '"')))
 
 
+def forget_branches(**kwargs: Any) -> None:
+    _branches.cache_clear()
+
+
 def actions_for(task: Task) -> tuple[Action, ...]:
-    """Actions a step offers; optional ones only if the process branches on them."""
-    process = task.case.process
-    branches = _branches(process.bpmn) if process else frozenset()
+    """Actions a step offers; optional ones only if the process branches on them.
+
+    Inbox lists call this per row: it reads the process once per version, not per task."""
+    process_id = task.case.process_id
+    branches = _branches(process_id) if process_id else frozenset()
     return tuple(
         a
         for a in ACTIONS.get(step_kind(task.step), ())

@@ -826,3 +826,25 @@ def test_special_procedure_pauses_and_resumes_over_the_api(listing, staff):
     assert again.status_code == 409
     ended = client_for(staff["decision"]).delete(url, {"note": "听证结束"}, format="json")
     assert ended.status_code == 200 and ended.json()["paused"] is False
+
+
+def test_the_inbox_costs_the_same_queries_for_more_rows(listing, staff):
+    """actions_for() runs per row: it must not read the process once per task (N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(staff["intake"])
+    url = API + f"tasks/?department={listing.department_id}"
+
+    def queries_for_inbox() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        submitted(listing)
+    queries_for_inbox()  # warms the per-version and per-user caches
+    few = queries_for_inbox()
+    for _ in range(5):
+        submitted(listing)
+    assert queries_for_inbox() == few
