@@ -453,15 +453,12 @@ def _process_for(listing: ServiceListing):
 
 def _next_number(listing: ServiceListing, day: dt.date) -> str:
     """实施编码 + yyyymmdd + 4-digit daily serial (more digits past 9999)."""
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                serial, _created = CaseSerial.objects.select_for_update().get_or_create(
-                    listing=listing, day=day
-                )
-                break
-        except IntegrityError:  # a concurrent first submission of the day created it
-            continue
+    serials = CaseSerial.objects.select_for_update()
+    try:
+        with transaction.atomic():
+            serial, _created = serials.get_or_create(listing=listing, day=day)
+    except IntegrityError:  # a concurrent first submission of the day created it
+        serial = serials.get(listing=listing, day=day)
     serial.last += 1
     serial.save(update_fields=["last"])
     return f"{listing.implementation_code}{day:%Y%m%d}{serial.last:04d}"
