@@ -84,9 +84,11 @@ INSTALLED_APPS = [
     "yiwang.notify",
     "yiwang.identity",
     "yiwang.catalog",
+    "yiwang.seals",
     # domains
     "yiwang.cases",
     "yiwang.ratings",
+    "yiwang.licenses",
     # interfaces
     "yiwang.api",
     "yiwang.portal",
@@ -216,7 +218,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "yiwang.api.errors.problem_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "30/min", "otp": "10/min"},
+    # Public licence verification and authorization use, per client IP; "none" lifts the
+    # limit (the benchmark, or a verifier behind one gateway IP).
+    "DEFAULT_THROTTLE_RATES": {
+        "login": "30/min",
+        "otp": "10/min",
+        **{
+            scope: None if rate.lower() == "none" else rate
+            for scope, rate in (
+                ("license_verify", os.environ.get("YIWANG_LICENSE_VERIFY_RATE", "300/min")),
+                ("license_use", os.environ.get("YIWANG_LICENSE_USE_RATE", "60/min")),
+            )
+        },
+    },
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -236,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "ExerciseLevelEnum": "yiwang.identity.codes.ExerciseLevel",
         "ListingStatusEnum": "yiwang.catalog.codes.ListingStatus",
         "RectificationStatusEnum": "yiwang.ratings.models.Rectification.Status",
+        "SealKindEnum": "yiwang.seals.models.Seal.Kind",
     },
 }
 

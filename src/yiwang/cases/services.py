@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from yiwang.audit.services import record, snapshot
 from yiwang.calendar.overrides import current_overrides
-from yiwang.cases import deadlines, formschema, materials
+from yiwang.cases import deadlines, formschema, materials, signals
 from yiwang.cases.models import (
     Case,
     CaseEvent,
@@ -135,6 +135,7 @@ EVENT_TEXT = {
     "concluded": gettext_noop("已办结"),
     "delivered": gettext_noop("办理结果已送达"),
     "withdrawn": gettext_noop("申请已撤回"),
+    "license.issued": gettext_noop("电子证照已签发,可在“我的证照”查看、出示和下载"),
 }
 DELIVERY_METHODS = {
     "electronic": gettext_noop("电子送达"),
@@ -224,6 +225,11 @@ def _event(
         details=details or {},
         public_text=EVENT_TEXT.get(kind, "") if public_text is None else public_text,
     )
+
+
+def add_event(case: Case, actor: Any, kind: str, details: dict | None = None) -> CaseEvent:
+    """For domains above cases (licences) to put a step on the case's timeline."""
+    return _event(case, actor, kind, details=details)
 
 
 def _notify(case: Case, user: User | None, topic: str, title: str, body: str, key: str) -> None:
@@ -416,6 +422,8 @@ def missing_materials(case: Case) -> list[MaterialRequirement]:
             "requirement_id", flat=True
         )
     )
+    for source in signals.MATERIAL_SOURCES:
+        have |= source(case)
     return [r for r in case.listing.materials.all() if r.required and r.pk not in have]
 
 
@@ -632,6 +640,7 @@ def submit(actor: User, case: Case) -> Case:
         case.status, case.concluded_at = Status.CONCLUDED, case.decided_at
         case.save()
         _event(case, None, "instant", details={"rule": case.decision_rule})
+        signals.case_concluded.send(sender=Case, case=case, actor=None)
         _notify(
             case,
             case.applicant,
@@ -879,6 +888,7 @@ def conclude(
     event = _event(case, actor, "concluded", opinion=note.strip()[:2000])
     if result_file is not None:
         _store_file(case, actor, result_file, CaseFile.Kind.RESULT, event=event)
+    signals.case_concluded.send(sender=Case, case=case, actor=actor)
     _notify(
         case,
         case.applicant,

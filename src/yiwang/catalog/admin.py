@@ -64,7 +64,17 @@ class MaterialInline(admin.TabularInline):
     model = MaterialRequirement
     extra = 1
     readonly_fields = ["code"]
-    fields = ["code", "name", "issuer", "originals", "copies", "required", "notes", "sample"]
+    fields = [
+        "code",
+        "name",
+        "issuer",
+        "originals",
+        "copies",
+        "required",
+        "notes",
+        "sample",
+        "license_type_code",
+    ]
     fk_name = "listing"
 
 

@@ -118,6 +118,7 @@ class MaterialSerializer(serializers.ModelSerializer):
             "required",
             "notes",
             "sample",
+            "license_type_code",
             "sort_order",
         ]
 
@@ -130,6 +131,7 @@ class MaterialInputSerializer(serializers.Serializer):
     required = serializers.BooleanField(required=False)
     notes = serializers.CharField(allow_blank=True, required=False)
     sample = serializers.CharField(allow_blank=True, required=False)
+    license_type_code = serializers.CharField(allow_blank=True, required=False, max_length=21)
 
 
 class FaqSerializer(serializers.Serializer):

@@ -78,7 +78,16 @@ LISTING_KEYS = (
     "supervision_phone",
     "faq",
 )
-MATERIAL_KEYS = ("name", "issuer", "originals", "copies", "required", "notes", "sample")
+MATERIAL_KEYS = (
+    "name",
+    "issuer",
+    "originals",
+    "copies",
+    "required",
+    "notes",
+    "sample",
+    "license_type_code",
+)
 POWER_KEYS = (
     "code",
     "name",

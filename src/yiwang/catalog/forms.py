@@ -135,6 +135,9 @@ class MaterialForm(NamedErrorsForm):
     required = forms.BooleanField(label=_("必备"), required=False, initial=True)
     notes = forms.CharField(label=_("填报说明"), required=False)
     sample = forms.CharField(label=_("样表"), max_length=300, required=False)
+    license_type_code = forms.CharField(
+        label=_("可用电子证照(证照类型代码)"), max_length=21, required=False
+    )
 
 
 MaterialFormSet = forms.formset_factory(MaterialForm, extra=2, can_delete=True)

@@ -351,6 +351,12 @@ class MaterialRequirement(models.Model):
     required = models.BooleanField(_("是否必备"), default=True)
     notes = models.TextField(_("填报说明"), blank=True)
     sample = models.CharField(_("样表"), max_length=300, blank=True)
+    license_type_code = models.CharField(
+        _("可用电子证照"),
+        max_length=21,
+        blank=True,
+        help_text=_("证照目录中的证照类型代码;申请人持有该类有效证照时免于提交(免证办)"),
+    )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:

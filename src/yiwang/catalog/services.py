@@ -74,7 +74,16 @@ LISTING_FIELDS = (
     "supervision_phone",
     "faq",
 )
-MATERIAL_FIELDS = ("name", "issuer", "originals", "copies", "required", "notes", "sample")
+MATERIAL_FIELDS = (
+    "name",
+    "issuer",
+    "originals",
+    "copies",
+    "required",
+    "notes",
+    "sample",
+    "license_type_code",
+)
 POWER_FIELDS = ("code", "name", "power_type", "duty", "accountability", "legal_basis", "status")
 
 # 事项状态: every allowed change is one line; 取消 is final.

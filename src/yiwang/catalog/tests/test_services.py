@@ -214,6 +214,7 @@ def test_materials_keep_codes_and_are_audited(platform_admin):
         "required": True,
         "notes": "",
         "sample": "",
+        "license_type_code": "",
     }
 
 
