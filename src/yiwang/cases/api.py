@@ -47,6 +47,7 @@ from yiwang.common.parsing import parse_id
 from yiwang.crypto.fields import mask, mask_id_number, mask_phone
 from yiwang.identity.models import Department, User
 from yiwang.identity.permissions import IsStaff, department_ids_with_role, is_staff_member
+from yiwang.licenses import services as license_services
 
 MATERIAL_PREFIX = "material:"
 MAX_FORM_BYTES = 64 * 1024
@@ -695,6 +696,7 @@ class CaseListView(CasesView, generics.GenericAPIView):
         try:
             with transaction.atomic():
                 case = services.create_draft(request.user, listing, form)
+                license_services.use_held_licenses(request.user, case)  # 免证办
                 for key, code, upload in uploads:
                     requirement = _requirement(case, code, key)
                     try:

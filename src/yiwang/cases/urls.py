@@ -16,6 +16,8 @@ portal_patterns = [
         name="case_remove_material",
     ),
     path("my/cases/<int:case_id>/submit/", portal.submit, name="case_submit"),
+    path("my/cases/<int:case_id>/licenses/use/", portal.use_license, name="case_use_license"),
+    path("my/cases/<int:case_id>/licenses/stop/", portal.stop_license, name="case_stop_license"),
     path("my/cases/<int:case_id>/withdraw/", portal.withdraw, name="case_withdraw"),
     path("my/cases/<int:case_id>/discard/", portal.discard, name="case_discard"),
     path("my/cases/<int:case_id>/result/", portal.result, name="case_result"),

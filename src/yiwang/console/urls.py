@@ -7,7 +7,9 @@ from yiwang.cases.views import setup_urls as cases_setup_urls
 from yiwang.catalog import urls as catalog_urls
 from yiwang.console import views
 from yiwang.identity import urls as identity_urls
+from yiwang.licenses import urls as licenses_urls
 from yiwang.ratings import urls as ratings_urls
+from yiwang.seals import urls as seals_urls
 from yiwang.workflow import urls as workflow_urls
 
 app_name = "console"
@@ -22,4 +24,6 @@ urlpatterns = [
     *cases_setup_urls.console_patterns,
     *workflow_urls.console_patterns,
     *ratings_urls.console_patterns,
+    *licenses_urls.console_patterns,
+    *seals_urls.console_patterns,
 ]

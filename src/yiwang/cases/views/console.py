@@ -30,6 +30,8 @@ from yiwang.crypto.fields import mask_id_number, mask_phone
 from yiwang.identity.models import StaffRole, User
 from yiwang.identity.permissions import current_department, has_role, roles_of, staff_required
 from yiwang.identity.views import safe_next
+from yiwang.licenses import selectors as license_selectors
+from yiwang.licenses.views.console import status_badge
 
 PAGE_SIZE = 20
 ITEM_ROWS = 5  # 补正 rows offered at once without JavaScript
@@ -515,6 +517,19 @@ def _form_rows(case: Case) -> list[tuple[str, str]]:
     return rows
 
 
+def _reused_rows(user: Any, case: Case) -> list[dict]:
+    """免证办: materials provided by a licence, with its status now and a link if visible."""
+    rows = license_selectors.reused_for_case(case)
+    ids = [row["license"].pk for row in rows]
+    visible = set(
+        license_selectors.staff_licenses(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    return [
+        {**row, "badge": status_badge(row["license"]), "visible": row["license"].pk in visible}
+        for row in rows
+    ]
+
+
 def _render_case(
     request: HttpRequest,
     case: Case,
@@ -573,6 +588,7 @@ def _render_case(
                 else ""
             ),
             "materials": files,
+            "reused": _reused_rows(user, case),
             "results": case.files.filter(kind=CaseFile.Kind.RESULT),
             "events": _event_rows(case),
             "panels": panels,

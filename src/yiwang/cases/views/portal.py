@@ -29,6 +29,9 @@ from yiwang.cases.models import OPEN_STATUSES, Case, CaseFile, Task
 from yiwang.catalog.models import ListingStatus, MaterialRequirement, ServiceListing
 from yiwang.identity.models import User
 from yiwang.identity.permissions import is_staff_member
+from yiwang.licenses import selectors as license_selectors
+from yiwang.licenses import services as license_services
+from yiwang.licenses.models import License
 from yiwang.ratings.selectors import rating_state
 
 Status = Case.Status
@@ -115,6 +118,9 @@ class MaterialRow:
     current: CaseFile | None
     errors: list[str] = field(default_factory=list)
     correction: list[str] = field(default_factory=list)
+    # 免证办: the licence providing this material, or the applicant's licences that could.
+    reused: dict[str, Any] | None = None
+    usable: list[License] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -134,10 +140,15 @@ def _material_rows(case: Case, errors: dict[int, list[str]] | None = None) -> li
         if item.get("material"):
             asked.setdefault(item["material"], []).append(item.get("reason", ""))
     errors = errors or {}
-    return [
-        MaterialRow(r, current.get(r.pk), list(errors.get(r.pk, [])), asked.get(r.code, []))
-        for r in _requirements(case.listing)
-    ]
+    reused = {r["requirement"].pk: r for r in license_selectors.reused_for_case(case)}
+    rows = []
+    for r in _requirements(case.listing):
+        row = MaterialRow(r, current.get(r.pk), list(errors.get(r.pk, [])), asked.get(r.code, []))
+        row.reused = reused.get(r.pk)
+        if r.license_type_code and row.reused is None:
+            row.usable = license_services.usable_for(case, r)
+        rows.append(row)
+    return rows
 
 
 def _correction_items(case: Case) -> list[dict[str, str]]:
@@ -263,8 +274,23 @@ def apply(request: HttpRequest, implementation_code: str) -> HttpResponse:
                 status = 400
             else:
                 messages.success(request, _("已创建申请草稿,请填写申请表并上传材料"))
+                _use_held_licenses(request, case)
                 return redirect("portal:case_edit", case_id=case.pk)
     return render(request, "cases/portal/apply.html", context, status=status)
+
+
+def _use_held_licenses(request: HttpRequest, case: Case) -> None:
+    """免证办: materials a held licence covers are provided from it, no upload asked."""
+    try:
+        used = license_services.use_held_licenses(request.user, case)
+    except ValidationError:
+        return  # the draft stands; the edit page offers the licence or an upload
+    if used:
+        names = "、".join(u.requirement.name for u in used)
+        messages.info(
+            request,
+            _("已使用您的电子证照提供材料:%(names)s,无需上传") % {"names": names},
+        )
 
 
 # ---------------------------------------------------------------- fill in and submit
@@ -391,6 +417,75 @@ def remove_material(request: HttpRequest, case_id: int, file_id: int) -> HttpRes
     return redirect(
         reverse("portal:case_edit", args=[case.pk]) + f"#material-{case_file.requirement_id}"
     )
+
+
+def _posted_requirement(case: Case, request: HttpRequest) -> MaterialRequirement | None:
+    try:
+        requirement_id = int(request.POST.get("requirement", ""))
+    except ValueError:
+        return None
+    return case.listing.materials.filter(pk=requirement_id).first()
+
+
+def _licence_refused(request: HttpRequest, case: Case, pk: int, exc: ValidationError):
+    errors = _messages_of(exc)
+    if "status" in errors:
+        return _already_moved_on(request, case)
+    found = [m for ms in errors.values() for m in ms]
+    return _render_edit(request, case, upload_errors={pk: found}, status=400)
+
+
+@login_required
+@require_POST
+def use_license(request: HttpRequest, case_id: int) -> HttpResponse:
+    """免证办: provide a material from one of the applicant's licences instead of an upload."""
+    case = _own_case(request, case_id)
+    if case.status not in EDITABLE:
+        return _already_moved_on(request, case)
+    requirement = _posted_requirement(case, request)
+    if requirement is None:
+        errors = {"requirement": [_("请从材料清单中选择要使用电子证照的材料")]}
+        return _render_edit(request, case, errors=errors, status=400)
+    try:
+        license = License.objects.get(pk=int(request.POST.get("license", "")))
+    except (ValueError, License.DoesNotExist):
+        message = _("请选择用于“%(name)s”的电子证照") % {"name": requirement.name}
+        return _render_edit(request, case, upload_errors={requirement.pk: [message]}, status=400)
+    try:
+        license_services.use_for_material(request.user, case, requirement, license)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _licence_refused(request, case, requirement.pk, exc)
+    messages.success(
+        request,
+        _("“%(name)s”已使用电子证照“%(license)s”,无需上传")
+        % {"name": requirement.name, "license": license.license_type.name},
+    )
+    return redirect(reverse("portal:case_edit", args=[case.pk]) + f"#material-{requirement.pk}")
+
+
+@login_required
+@require_POST
+def stop_license(request: HttpRequest, case_id: int) -> HttpResponse:
+    """改为上传: the material is no longer provided by a licence; an upload is needed again."""
+    case = _own_case(request, case_id)
+    if case.status not in EDITABLE:
+        return _already_moved_on(request, case)
+    requirement = _posted_requirement(case, request)
+    if requirement is None:
+        errors = {"requirement": [_("请从材料清单中选择要改为上传的材料")]}
+        return _render_edit(request, case, errors=errors, status=400)
+    try:
+        license_services.stop_using(request.user, case, requirement)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _licence_refused(request, case, requirement.pk, exc)
+    messages.success(
+        request, _("“%(name)s”改为上传文件,请选择文件上传") % {"name": requirement.name}
+    )
+    return redirect(reverse("portal:case_edit", args=[case.pk]) + f"#material-{requirement.pk}")
 
 
 @login_required
@@ -559,6 +654,7 @@ def _render_detail(
             "timeline": _timeline(case),
             "corrections": _correction_items(case) if case.status == Status.CORRECTION else [],
             "material_files": [f for f in files if f.kind == CaseFile.Kind.MATERIAL],
+            "reused_materials": license_selectors.reused_for_case(case),
             "result_files": [f for f in files if f.kind == CaseFile.Kind.RESULT],
             "can_withdraw": case.status in WITHDRAWABLE,
             "withdraw_form": withdraw_form or WithdrawForm(),

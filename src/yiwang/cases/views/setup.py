@@ -21,6 +21,9 @@ from yiwang.cases import formschema, services
 from yiwang.cases.permissions import is_department_admin
 from yiwang.catalog.models import ServiceListing
 from yiwang.identity.permissions import staff_required
+from yiwang.licenses import services as license_services
+from yiwang.licenses.models import IssuanceRule
+from yiwang.licenses.views.console_forms import IssuanceRuleForm, attach_errors
 from yiwang.workflow.models import ProcessDefinition
 
 
@@ -122,6 +125,44 @@ def _preview(schema: Any) -> Any:
     return formschema.form_fields(schema, {}, {})
 
 
+def _unbound_setup_form(setup: Any, schema: Any) -> SetupForm:
+    return SetupForm(
+        prefix="setup",
+        current_key=setup.process_key,
+        initial={
+            "process_key": setup.process_key,
+            "form_schema": pretty_json(schema),
+            "step_days": pretty_json(setup.step_days or {}),
+            "is_active": setup.is_active,
+        },
+    )
+
+
+def _rule_form(listing: ServiceListing) -> IssuanceRuleForm:
+    rule = IssuanceRule.objects.filter(listing=listing).select_related("license_type").first()
+    initial = (
+        {"license_type": rule.license_type, "field_map": pretty_json(rule.field_map)}
+        if rule
+        else {}
+    )
+    return IssuanceRuleForm(prefix="rule", initial=initial)
+
+
+def _license_context(listing: ServiceListing, rule_form: IssuanceRuleForm) -> dict[str, Any]:
+    """The 办结签发证照 section: its form plus the names it maps between."""
+    setup = services.setup_for(listing)
+    schema = setup.form_schema or services.DEFAULT_FORM
+    return {
+        "rule_form": rule_form,
+        "form_field_names": [
+            (name, prop.get("title", name))
+            for name, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict)
+        ],
+        "license_types": rule_form.fields["license_type"].queryset,
+    }
+
+
 @staff_required
 def listing_online(request: HttpRequest, listing_id: int) -> HttpResponse:
     listing = _listing(request, listing_id)
@@ -151,16 +192,7 @@ def listing_online(request: HttpRequest, listing_id: int) -> HttpResponse:
             status = 400
     else:
         schema = setup.form_schema or services.DEFAULT_FORM
-        form = SetupForm(
-            prefix="setup",
-            current_key=setup.process_key,
-            initial={
-                "process_key": setup.process_key,
-                "form_schema": pretty_json(schema),
-                "step_days": pretty_json(setup.step_days or {}),
-                "is_active": setup.is_active,
-            },
-        )
+        form = _unbound_setup_form(setup, schema)
     return render(
         request,
         "cases/setup/listing_online.html",
@@ -170,6 +202,47 @@ def listing_online(request: HttpRequest, listing_id: int) -> HttpResponse:
             "configured": setup.pk is not None,
             "form": form,
             "preview": _preview(schema),
+            **_license_context(listing, _rule_form(listing)),
         },
         status=status,
+    )
+
+
+@staff_required
+def listing_license_rule(request: HttpRequest, listing_id: int) -> HttpResponse:
+    """办结签发证照: the licence a granted case produces (save_issuance_rule checks again)."""
+    listing = _listing(request, listing_id)
+    if request.method != "POST":
+        return redirect("console:catalog_listing_online", listing_id=listing.pk)
+    form = IssuanceRuleForm(request.POST, prefix="rule")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rule = license_services.save_issuance_rule(
+                request.user, listing, data["license_type"], data["field_map"]
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("办结时将签发“%(name)s”") % {"name": rule.license_type.name}
+                if rule
+                else _("已取消办结签发证照"),
+            )
+            return redirect("console:catalog_listing_online", listing_id=listing.pk)
+    setup = services.setup_for(listing)
+    schema = setup.form_schema or services.DEFAULT_FORM
+    return render(
+        request,
+        "cases/setup/listing_online.html",
+        {
+            "listing": listing,
+            "setup": setup,
+            "configured": setup.pk is not None,
+            "form": _unbound_setup_form(setup, schema),
+            "preview": _preview(schema),
+            **_license_context(listing, form),
+        },
+        status=400,
     )

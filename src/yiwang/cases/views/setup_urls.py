@@ -14,4 +14,9 @@ console_patterns = [
         setup.listing_online,
         name="catalog_listing_online",
     ),
+    path(
+        "catalog/<int:listing_id>/online/license/",
+        setup.listing_license_rule,
+        name="catalog_listing_license_rule",
+    ),
 ]
