@@ -48,6 +48,7 @@ e2e: setup
 bench: setup
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/cases.py
+	$(VENV)/bin/python bench/licenses.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,13 @@ from yiwang.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _guard_installed():
+    """A transactional test run earlier on this worker flushes with the guard removed."""
+    guard.remove(connection)
+    guard.install(connection)
+
+
 def _events(n: int) -> list[AuditEvent]:
     return [
         services.record(None, "test.change", object_type="thing", object_id=str(i), after={"i": i})
