@@ -241,7 +241,7 @@ def _sign(license: License, holder_code: str, fields: Mapping[str, str]) -> None
         alg=SD_ALG[key.suite],
         kid=key.key_id,
         sign=lambda data: (
-            seal_services.sign_raw(license.seal, data, at=license.signed_at).signature
+            seal_services.sign_raw(license.seal, data, at=license.signed_at, key=key).signature
         ),
     )
     license.key_id = key.key_id

@@ -402,10 +402,17 @@ def _signing_key(seal: Seal, at: dt.datetime) -> SealKey:
     raise SealError(f"印章“{seal.name}”没有可用的签名密钥,请部门管理员轮换密钥")
 
 
-def sign_raw(seal: Seal, data: bytes, *, at: dt.datetime | None = None) -> RawSignature:
-    """Sign bytes with the seal's current key (licence payloads, JWS)."""
+def sign_raw(
+    seal: Seal, data: bytes, *, at: dt.datetime | None = None, key: SealKey | None = None
+) -> RawSignature:
+    """Sign bytes with the seal's current key (licence payloads, JWS).
+
+    `key` is what `signing_key(seal, at)` returned to the caller in the same transaction
+    (a JWS header names it before signing); it is not looked up twice.
+    """
     at = at or timezone.now()
-    key = _signing_key(seal, at)
+    if key is None or key.seal_id != seal.pk:
+        key = _signing_key(seal, at)
     signature = get_key_store(key.store).sign(key.ref, data)
     return RawSignature(key.key_id, key.suite, signature, at)
 
