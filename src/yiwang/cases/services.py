@@ -870,11 +870,26 @@ def _notify_step(case: Case, event_kind: str, event_id: int) -> None:
 CONCLUDE_ROLES = (StaffRole.Role.INTAKE, StaffRole.Role.DECISION)
 
 
-@transaction.atomic
 def conclude(
     actor: User, case: Case, note: str = "", result_file: UploadedFile | None = None
 ) -> Case:
     """办结: the decision is issued (result document attached) and the case closes."""
+    try:
+        return _conclude(actor, case, note, result_file)
+    except signals.ConclusionRefused as exc:
+        # After the rollback; kept unless a caller's own transaction rolls back too.
+        with transaction.atomic():
+            record(
+                actor,
+                "cases.conclude_refused",
+                case,
+                after={"reason": "; ".join(exc.messages)[:1000]},
+            )
+        raise
+
+
+@transaction.atomic
+def _conclude(actor: User, case: Case, note: str, result_file: UploadedFile | None) -> Case:
     case = _lock(case)
     if not can_handle_case(actor, case, CONCLUDE_ROLES):
         raise PermissionDenied("只有本部门受理或决定岗位可以办结")

@@ -10,9 +10,16 @@ registers when it can provide a required material without an upload (免证办).
 
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
 from django.dispatch import Signal
 
 case_concluded = Signal()  # kwargs: case, actor
+
+
+class ConclusionRefused(ValidationError):
+    """A receiver of `case_concluded` cannot do its part: the conclusion rolls back, and
+    `conclude` records the refusal in the audit log after the rollback."""
+
 
 MATERIAL_SOURCES: list[Callable] = []
 

@@ -282,20 +282,25 @@ def issue(
 
     `issued_on` in the past is for licences that existed on paper before (存量证照归集).
     """
-    with transaction.atomic():
-        return _issue(
-            actor,
-            license_type,
-            issuer=issuer,
-            holder_name=holder_name,
-            holder_code=holder_code,
-            fields=fields or {},
-            case=case,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            number=number,
-            issued_on=issued_on,
-        )
+    try:
+        with transaction.atomic():
+            return _issue(
+                actor,
+                license_type,
+                issuer=issuer,
+                holder_name=holder_name,
+                holder_code=holder_code,
+                fields=fields or {},
+                case=case,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                number=number,
+                issued_on=issued_on,
+            )
+    except seal_services.SealError as exc:
+        reason = "; ".join(exc.messages)
+        _audit_refusal(actor, "licenses.issue_refused", None, reason, issuer=issuer.credit_code)
+        raise LicenseError({"issuer": [reason]}) from None
 
 
 def _issue(
@@ -415,7 +420,7 @@ def issue_for_case(case: Case, actor: Any = None) -> License | None:
             number="",
         )
     except ValidationError as exc:
-        raise ValidationError(
+        raise case_signals.ConclusionRefused(
             {
                 "license": [
                     f"办结时须签发“{rule.license_type.name}”,但无法签发:{m}" for m in exc.messages

@@ -124,6 +124,7 @@ def test_an_expired_seal_refuses_to_sign_with_the_reason():
         license_for(issuer=issuer)
     assert "印章" in str(err.value)
     assert not License.objects.exists()
+    assert AuditEvent.objects.filter(action="licenses.issue_refused").exists()
 
 
 # Case conclusion ---------------------------------------------------------------------------
@@ -158,6 +159,8 @@ def test_conclusion_is_refused_and_rolled_back_when_the_licence_cannot_be_signed
     case.refresh_from_db()
     assert case.status == Case.Status.DECIDED
     assert not License.objects.exists()
+    refused = AuditEvent.objects.get(action="cases.conclude_refused", object_id=str(case.pk))
+    assert "印章" in refused.after["reason"]
 
 
 # Status changes and versions ---------------------------------------------------------------
