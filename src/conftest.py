@@ -2,6 +2,12 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many accounts; PBKDF2's deliberate slowness only costs time there."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _audit_guard_in_transactional_tests(request):
     """Transactional tests end with a flush, which the insert-only audit triggers refuse."""
     if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:

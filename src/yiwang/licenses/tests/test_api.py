@@ -32,6 +32,7 @@ from yiwang.identity.tests.factories import (
     CitizenFactory,
     DepartmentFactory,
     PlatformAdminFactory,
+    make_id_number,
 )
 from yiwang.licenses import services
 from yiwang.licenses.models import (
@@ -53,12 +54,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/"
 VERIFY = API + "licenses/verify"
 BASE = "http://testserver"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The matrix makes many accounts; PBKDF2's deliberate slowness only costs time here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +92,8 @@ def issuer():
 
 @pytest.fixture
 def holder():
-    return verified_citizen()
+    # An adult: age_over_18 is computed from the ID number on the issue date.
+    return verified_citizen(id_number=make_id_number(977, birth=dt.date(1985, 6, 15)))
 
 
 @pytest.fixture

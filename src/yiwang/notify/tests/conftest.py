@@ -6,12 +6,6 @@ from django.utils import timezone
 from yiwang.notify import senders
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Tests create many accounts; PBKDF2's deliberate slowness only costs time here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def sent():
     """What the console SMS sender received: (to, text, dedupe key)."""

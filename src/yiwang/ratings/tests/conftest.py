@@ -4,11 +4,6 @@ from yiwang.identity.tests.factories import DepartmentFactory, StaffFactory
 from yiwang.ratings.tests.factories import ConcludedCaseFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def department():
     return DepartmentFactory(region_code="350102")

@@ -9,11 +9,6 @@ from yiwang.identity.tests.factories import (
 from yiwang.seals.tests.factories import SealFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def department(db):
     return DepartmentFactory(region_code="350102")

@@ -28,7 +28,6 @@ LANELESS_BPMN = DEFAULT_BPMN.replace(b"<bpmn:flowNodeRef>accept</bpmn:flowNodeRe
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
