@@ -64,17 +64,7 @@ class MaterialInline(admin.TabularInline):
     model = MaterialRequirement
     extra = 1
     readonly_fields = ["code"]
-    fields = [
-        "code",
-        "name",
-        "issuer",
-        "originals",
-        "copies",
-        "required",
-        "notes",
-        "sample",
-        "license_type_code",
-    ]
+    fields = ["code", *services.MATERIAL_FIELDS]
     fk_name = "listing"
 
 

@@ -78,16 +78,7 @@ LISTING_KEYS = (
     "supervision_phone",
     "faq",
 )
-MATERIAL_KEYS = (
-    "name",
-    "issuer",
-    "originals",
-    "copies",
-    "required",
-    "notes",
-    "sample",
-    "license_type_code",
-)
+MATERIAL_KEYS = services.MATERIAL_FIELDS
 POWER_KEYS = (
     "code",
     "name",
