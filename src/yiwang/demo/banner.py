@@ -86,6 +86,8 @@ def render(url: str) -> str:
         "",
         f"秒批 Instant approval: log in as {INSTANT_PHONE} (王奶奶, 82) "
         "and apply for 老年人高龄津贴申领.",
+        "电子证照 E-licences: 我的证照 at /licenses/ (张三 holds 结婚证 and more; 李四 a revoked "
+        "驾驶证); anyone verifies at /verify/; keys at /.well-known/jwks.json.",
         "",
         "短信验证码 One-time SMS codes are not sent: the task worker prints them in this",
         "terminal (the worker's console log), as lines starting with 'SMS to <phone>'.",
