@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.ratings",
     "yiwang.licenses",
+    "yiwang.hotline",
     # interfaces
     "yiwang.api",
     "yiwang.portal",
@@ -286,6 +287,10 @@ YIWANG_REQUIRE_PHONE_CODE = env_bool("YIWANG_REQUIRE_PHONE_CODE", default=True)
 YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
 # Working-day overrides (docs/calendar.md); empty: the file shipped in calendar/data/.
 YIWANG_CALENDAR_FILE = os.environ.get("YIWANG_CALENDAR_FILE", "")
+# Office periods for limits in working hours (docs/calendar.md "Working hours"), local time.
+YIWANG_OFFICE_HOURS = (("09:00", "12:00"), ("13:30", "17:30"))
+# The 12345 centre (its operators and dispatchers hold roles there), by credit code.
+YIWANG_HOTLINE_CENTRE = os.environ.get("YIWANG_HOTLINE_CENTRE", "")
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
 # Uploaded case materials (docs/application-forms.md): size cap and virus-scan plugin
 # ("builtin" finds the EICAR test file; "clamd" for production; "none").
