@@ -21,6 +21,7 @@ LAYERS = {
     "catalog": 4,
     "seals": 4,
     "cases": 5,
+    "hotline": 5,
     "ratings": 6,
     "licenses": 6,
     "api": 8,
