@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from yiwang.catalog.models import MaterialRequirement, ServiceListing
+from yiwang.catalog.models import ServiceListing
 from yiwang.crypto.fields import blind_index
 from yiwang.demo.loader import SectionReport
 from yiwang.identity.models import Department, User
@@ -201,12 +201,7 @@ RULES = {
     "社会保障卡申领": ("社会保障卡", {}),
 }
 
-# (listing item name, material name) → licence type that provides it (免证办).
-REUSE = {
-    ("食品经营许可", "营业执照"): "营业执照",
-    ("生育登记", "结婚证"): "结婚证",
-    ("居住证办理", "合法稳定住所证明(房产证明或租赁合同)"): "不动产权证书",
-}
+# 免证办: materials naming a licence type are marked in data/catalog.json (license_type_code).
 
 ED25519_DEPARTMENTS = {"dc_ga"}  # one department signs with the international suite
 
@@ -271,14 +266,6 @@ def _rules(admin: User, types: dict[str, LicenseType], report: SectionReport) ->
         services.save_issuance_rule(admin, listing, types[type_name], field_map)
         types[type_name].issuing_departments.add(listing.department)
         report.counts["created"] += 1
-
-
-def _reuse(types: dict[str, LicenseType], report: SectionReport) -> None:
-    for (item_name, material), type_name in REUSE.items():
-        updated = MaterialRequirement.objects.filter(
-            listing__item__name=item_name, name=material, license_type_code=""
-        ).update(license_type_code=types[type_name].code)
-        report.counts["created"] += updated
 
 
 def _user(phone: str) -> User:
@@ -458,7 +445,6 @@ def load_licenses() -> SectionReport:
     types = _types(admin, report)
     _seals(admin, departments, report)
     _rules(admin, types, report)
-    _reuse(types, report)
     if not License.objects.filter(case__isnull=True).exists():
         report.counts["created"] += _holdings(admin, types, departments)
     return report

@@ -346,3 +346,54 @@ def act(
         department_id=ticket.lead_department_id,
     )
     return ticket
+
+
+# Category tree and dispatch catalogue (派单目录) -----------------------------------------
+
+CATEGORY_FIELDS = ("code", "name", "parent", "department", "sign_hours", "handle_days", "is_active")
+
+
+@transaction.atomic
+def save_category(actor: Any, data: dict[str, Any], instance: Category | None = None) -> Category:
+    """Platform administrators keep the tree; a leaf must name its responsible department."""
+    if not is_platform_admin(actor):
+        raise PermissionDenied("只有平台管理员可以维护工单分类和派单目录")
+    merged = {f: getattr(instance, f) for f in CATEGORY_FIELDS} if instance else {}
+    merged.update({k: v for k, v in data.items() if k in CATEGORY_FIELDS})
+    errors: dict[str, list[str]] = {}
+    code = str(merged.get("code") or "").strip()
+    if not code.isdigit() or not 2 <= len(code) <= 20:
+        errors["code"] = ["分类编码应为 2 至 20 位数字"]
+    elif Category.objects.filter(code=code).exclude(pk=getattr(instance, "pk", None)).exists():
+        errors["code"] = [f"分类编码 {code} 已存在"]
+    if not str(merged.get("name") or "").strip():
+        errors["name"] = ["请填写分类名称"]
+    parent = merged.get("parent")
+    if parent is not None and instance is not None:
+        node = parent
+        while node is not None:
+            if node.pk == instance.pk:
+                errors["parent"] = ["上级分类不能是本分类或其下级"]
+                break
+            node = node.parent
+    try:
+        hours = decimal.Decimal(str(merged.get("sign_hours", "3.5")))
+        if not decimal.Decimal("0.5") <= hours <= decimal.Decimal("80"):
+            raise decimal.InvalidOperation
+    except (decimal.InvalidOperation, ValueError):
+        errors["sign_hours"] = ["签收时限应为 0.5 至 80 个工作小时"]
+        hours = decimal.Decimal("3.5")
+    days = merged.get("handle_days", 5)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 90:
+        errors["handle_days"] = ["办结时限应为 1 至 90 个工作日"]
+    if errors:
+        raise TicketError(errors)
+    before = snapshot(instance) if instance else None
+    category = instance or Category()
+    category.code, category.name, category.parent = code, str(merged["name"]).strip(), parent
+    category.department = merged.get("department")
+    category.sign_hours, category.handle_days = hours, days
+    category.is_active = bool(merged.get("is_active", True))
+    category.save()
+    record(actor, "hotline.save_category", category, before=before, after=snapshot(category))
+    return category

@@ -162,3 +162,16 @@ def test_legal_basis_cites_real_laws():
     bases = " ".join(i["legal_basis"] for i in ITEMS)
     for law in ("《中华人民共和国食品安全法》", "《婚姻登记条例》", "《居住证暂行条例》"):
         assert law in bases
+
+
+def test_hotline_catalogue_has_forty_leaves_each_with_an_existing_department():
+    from yiwang.demo.hotline import category_rows
+
+    rows = category_rows()
+    keys = {row["key"] for row in DEPARTMENTS}
+    codes = [row["code"] for row in rows]
+    leaves = [row for row in rows if row.get("parent")]
+    assert len(codes) == len(set(codes))
+    assert len(leaves) >= 40
+    assert all(row["parent"] in codes[: codes.index(row["code"])] for row in leaves)
+    assert all(row.get("department") in keys for row in leaves)

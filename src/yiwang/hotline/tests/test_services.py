@@ -247,3 +247,54 @@ def test_anonymous_reports_keep_no_contact_and_numbers_count_up(world):
     assert first.reporter_name == "" and first.reporter_phone == "" and first.reporter is None
     second = _new(world)
     assert int(second.number) == int(first.number) + 1
+
+
+# Category tree ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def platform_admin():
+    from yiwang.identity.tests.factories import PlatformAdminFactory
+
+    return PlatformAdminFactory()
+
+
+def test_platform_admins_keep_the_category_tree(platform_admin):
+    root = services.save_category(platform_admin, {"code": "01", "name": "城市管理"})
+    leaf = services.save_category(
+        platform_admin,
+        {
+            "code": "0101",
+            "name": "路灯",
+            "parent": root,
+            "department": DepartmentFactory(),
+            "sign_hours": "1.5",
+            "handle_days": 3,
+        },
+    )
+    assert leaf.parent == root and str(leaf.sign_hours) == "1.5"
+    assert AuditEvent.objects.filter(action="hotline.save_category").count() == 2
+    with pytest.raises(ValidationError) as err:
+        services.save_category(platform_admin, {"parent": leaf}, instance=root)
+    assert "parent" in err.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"code": "A1", "name": "x"}, "code"),
+        ({"code": "01", "name": " "}, "name"),
+        ({"code": "01", "name": "x", "sign_hours": "0"}, "sign_hours"),
+        ({"code": "01", "name": "x", "handle_days": 0}, "handle_days"),
+    ],
+)
+def test_bad_categories_are_refused(platform_admin, data, field):
+    with pytest.raises(ValidationError) as err:
+        services.save_category(platform_admin, data)
+    assert field in err.value.message_dict
+    assert not Category.objects.exists()
+
+
+def test_only_platform_admins_change_the_tree():
+    with pytest.raises(PermissionDenied):
+        services.save_category(StaffFactory(roles=["admin"]), {"code": "01", "name": "x"})
