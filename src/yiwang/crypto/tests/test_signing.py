@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tongsuopy.crypto import serialization as t_ser
 
 from yiwang.crypto import signing
+from yiwang.crypto.tests import gmssl_check
 
 SUITES = ["SM2-SM3", "Ed25519"]
 
@@ -186,11 +187,15 @@ def test_sm2_our_signature_verifies_in_gmssl():
     """Tongsuo hashes SM3(Z ‖ M) with the default ID, or gmssl would refuse."""
     private = signing.generate_private_key("SM2-SM3")
     public = signing.public_key_of("SM2-SM3", private)
-    for data in (b"", b"message digest", "电子证照".encode() * 100):
+    gm = _gmssl(None, public)
+
+    def check(data: bytes, checked: bytes) -> bool:
         r, s = decode_dss_signature(signing.sign("SM2-SM3", private, data))
-        gm = _gmssl(None, public)
-        assert gm.verify_with_sm3(f"{r:064x}{s:064x}", data)
-        assert not gm.verify_with_sm3(f"{r:064x}{s:064x}", data + b"!")
+        return gm.verify_with_sm3(f"{r:064x}{s:064x}", checked)
+
+    for data in (b"", b"message digest", "电子证照".encode() * 100):
+        assert gmssl_check.answer(lambda data=data: check(data, data)) is True
+        assert gmssl_check.answer(lambda data=data: check(data, data + b"!")) is False
 
 
 def test_sm2_gmssl_signature_verifies_through_our_api():
@@ -198,7 +203,7 @@ def test_sm2_gmssl_signature_verifies_through_our_api():
     public = signing.public_key_of("SM2-SM3", private)
     gm = _gmssl(private, public)
     for data in (b"", b"message digest", "电子证照".encode() * 100):
-        raw = gm.sign_with_sm3(data)  # r ‖ s as 128 hex digits
+        raw = gmssl_check.answer(lambda data=data: gm.sign_with_sm3(data))  # r ‖ s, 128 hex digits
         signature = encode_dss_signature(int(raw[:64], 16), int(raw[64:], 16))
         assert signing.verify("SM2-SM3", public, data, signature)
         assert not signing.verify("SM2-SM3", public, data + b"!", signature)

@@ -19,6 +19,7 @@ from sd_jwt.verifier import SDJWTVerifier
 from tongsuopy.crypto import serialization as t_ser
 
 from yiwang.crypto import signing
+from yiwang.crypto.tests import gmssl_check
 from yiwang.licenses import sdjwt
 
 CLAIMS = {"iss": "https://example.gov.cn", "identifier": "1.2.156.3005.2.X", "name": "营业执照"}
@@ -258,13 +259,16 @@ def test_joserfc_verifies_the_ed25519_jws():
 
 def test_sm2_jws_signature_is_r_s_and_verifies_in_gmssl():
     key = KEYS["SM2-SM3"]
-    issued = key.issue()
-    header_b64, payload_b64, signature_b64 = issued.jwt.split(".")
     numbers = t_ser.load_der_public_key(key.public).public_numbers()
     gm = gm_sm2.CryptSM2(private_key="", public_key=f"{numbers.x:064x}{numbers.y:064x}")
-    signed = f"{header_b64}.{payload_b64}".encode()
-    assert gm.verify_with_sm3(unb64(signature_b64).hex(), signed)
-    assert not gm.verify_with_sm3(unb64(signature_b64).hex(), signed + b"x")
+
+    def check(tamper: bytes) -> bool:
+        header_b64, payload_b64, signature_b64 = key.issue().jwt.split(".")
+        signed = f"{header_b64}.{payload_b64}".encode()
+        return gm.verify_with_sm3(unb64(signature_b64).hex(), signed + tamper)
+
+    for tamper, expected in ((b"", True), (b"x", False)):
+        assert gmssl_check.answer(lambda tamper=tamper: check(tamper)) is expected
 
 
 # --- tampering ------------------------------------------------------------------------------
