@@ -176,8 +176,6 @@ class License(models.Model):
     disclosures = EncryptedTextField(_("选择性披露项"), default="{}")
     signed_at = models.DateTimeField(_("签发时间"))
     short_code = models.CharField(_("核验短码"), max_length=16, unique=True)
-    pdf_sm3 = models.CharField(_("PDF 摘要(SM3)"), max_length=64, blank=True, db_index=True)
-    pdf_signature = models.TextField(_("PDF 签章"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -41,7 +41,7 @@ def staff_licenses(user: Any, query: str = "", status: str = "") -> QuerySet[Lic
     query = (query or "").strip()
     if query:
         cond = Q(identifier=query.upper()) | Q(number=query) | Q(holder_name__startswith=query)
-        if len(query) in (18,):
+        if len(query) == 18:
             cond |= Q(holder_index=holder_index(query))
         qs = qs.filter(cond)
     if status:

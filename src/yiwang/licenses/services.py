@@ -1132,14 +1132,20 @@ TYPE_FIELDS = (
 FIELD_TYPES = ("string", "date", "number")
 
 
-def _check_type(data: Mapping[str, Any]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    code = str(data.get("code", "")).strip().upper()
+def _is_type_code(code: str) -> bool:
+    """21 characters: the defining authority's valid credit code, then 3 digits."""
+    if len(code) != 21 or not code[18:].isdigit():
+        return False
     try:
         validate_credit_code(code[:18])
-        if len(code) != 21 or not code[18:].isdigit():
-            raise ValidationError("")
     except ValidationError:
+        return False
+    return True
+
+
+def _check_type(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not _is_type_code(str(data.get("code", "")).strip().upper()):
         errors["code"] = ["证照类型代码应为定义机构的统一社会信用代码(18位)加 3 位数字"]
     if not str(data.get("name", "")).strip():
         errors["name"] = ["请填写证照名称"]
