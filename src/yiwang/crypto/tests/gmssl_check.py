@@ -1,6 +1,7 @@
 """gmssl (pure Python, the independent SM2 cross-check) crashes with a TypeError in its
-point arithmetic for a few random scalars. A fresh signature (fresh random k) gets an
-answer; only gmssl's answers count, never its crashes."""
+point arithmetic for some keys and signatures (seen in CI: one key crashed on 8
+signatures in a row). Each attempt should use a fresh key and signature; only gmssl's
+answers count, never its crashes."""
 
 from collections.abc import Callable
 from typing import TypeVar

@@ -185,13 +185,12 @@ def test_sm2_standard_example_verifies_through_our_api():
 
 def test_sm2_our_signature_verifies_in_gmssl():
     """Tongsuo hashes SM3(Z ‖ M) with the default ID, or gmssl would refuse."""
-    private = signing.generate_private_key("SM2-SM3")
-    public = signing.public_key_of("SM2-SM3", private)
-    gm = _gmssl(None, public)
 
     def check(data: bytes, checked: bytes) -> bool:
+        private = signing.generate_private_key("SM2-SM3")  # fresh per attempt (gmssl_check)
+        public = signing.public_key_of("SM2-SM3", private)
         r, s = decode_dss_signature(signing.sign("SM2-SM3", private, data))
-        return gm.verify_with_sm3(f"{r:064x}{s:064x}", checked)
+        return _gmssl(None, public).verify_with_sm3(f"{r:064x}{s:064x}", checked)
 
     for data in (b"", b"message digest", "电子证照".encode() * 100):
         assert gmssl_check.answer(lambda data=data: check(data, data)) is True

@@ -258,11 +258,10 @@ def test_joserfc_verifies_the_ed25519_jws():
 
 
 def test_sm2_jws_signature_is_r_s_and_verifies_in_gmssl():
-    key = KEYS["SM2-SM3"]
-    numbers = t_ser.load_der_public_key(key.public).public_numbers()
-    gm = gm_sm2.CryptSM2(private_key="", public_key=f"{numbers.x:064x}{numbers.y:064x}")
-
     def check(tamper: bytes) -> bool:
+        key = Key("SM2-SM3")  # a fresh key and token per attempt (see gmssl_check)
+        numbers = t_ser.load_der_public_key(key.public).public_numbers()
+        gm = gm_sm2.CryptSM2(private_key="", public_key=f"{numbers.x:064x}{numbers.y:064x}")
         header_b64, payload_b64, signature_b64 = key.issue().jwt.split(".")
         signed = f"{header_b64}.{payload_b64}".encode()
         return gm.verify_with_sm3(unb64(signature_b64).hex(), signed + tamper)
