@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "yiwang.api",
     "yiwang.portal",
     "yiwang.console",
+    "yiwang.interop",
     "yiwang.demo",
 ]
 
@@ -247,7 +248,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ItemTypeEnum": "yiwang.catalog.codes.ItemType",
-        "RatingLevelEnum": "yiwang.ratings.models.Rating.Level",
+        "RatingLevelEnum": "yiwang.common.codes.SatisfactionLevel",
         "ExerciseLevelEnum": "yiwang.identity.codes.ExerciseLevel",
         "ListingStatusEnum": "yiwang.catalog.codes.ListingStatus",
         "RectificationStatusEnum": "yiwang.ratings.models.Rectification.Status",
@@ -289,8 +290,21 @@ YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
 YIWANG_CALENDAR_FILE = os.environ.get("YIWANG_CALENDAR_FILE", "")
 # Office periods for limits in working hours (docs/calendar.md "Working hours"), local time.
 YIWANG_OFFICE_HOURS = (("09:00", "12:00"), ("13:30", "17:30"))
-# The 12345 centre (its operators and dispatchers hold roles there), by credit code.
-YIWANG_HOTLINE_CENTRE = os.environ.get("YIWANG_HOTLINE_CENTRE", "")
+# 12345 hotline (docs/hotline.md). The centre, by credit code: its operators, inspectors and
+# dispatchers hold roles there (default in the demo: 示范市12345政务服务便民热线中心).
+YIWANG_HOTLINE_CENTRE = os.environ.get(
+    "YIWANG_HOTLINE_CENTRE", "12359900486123456Q" if DEMO else ""
+)
+# Centre-side limits: register and dispatch within N working hours of the report; check and
+# follow up within N working days of handling. Category limits cover signing and handling.
+YIWANG_HOTLINE_DISPATCH_HOURS = float(os.environ.get("YIWANG_HOTLINE_DISPATCH_HOURS", "2"))
+YIWANG_HOTLINE_CHECK_DAYS = int(os.environ.get("YIWANG_HOTLINE_CHECK_DAYS", "3"))
+# 督办: level 2 (platform supervisor) once a step is overdue by this many more working hours.
+YIWANG_HOTLINE_ESCALATE_HOURS = float(os.environ.get("YIWANG_HOTLINE_ESCALATE_HOURS", "7"))
+# 重复诉求: the same caller or place about the same category within this many days.
+YIWANG_HOTLINE_REPEAT_DAYS = int(os.environ.get("YIWANG_HOTLINE_REPEAT_DAYS", "30"))
+# 智能派单 dispatches alone only at or above this confidence (0-1); empty: never alone.
+YIWANG_HOTLINE_AUTO_DISPATCH = os.environ.get("YIWANG_HOTLINE_AUTO_DISPATCH", "")
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
 # Uploaded case materials (docs/application-forms.md): size cap and virus-scan plugin
 # ("builtin" finds the EICAR test file; "clamd" for production; "none").

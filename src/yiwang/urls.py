@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/", include("yiwang.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("yiwang.console.urls")),
+    path("open311/v2/", include("yiwang.interop.open311.urls")),
     path("", include("yiwang.portal.urls")),
 ]

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from yiwang.cases import api as cases_api
 from yiwang.catalog import api as catalog_api
+from yiwang.hotline import api as hotline_api
 from yiwang.identity import api as identity_api
 from yiwang.licenses import api as licenses_api
 from yiwang.notify import api as notify_api
@@ -22,6 +23,7 @@ DOMAINS = [
     workflow_api,
     seals_api,
     licenses_api,
+    hotline_api,
 ]
 
 router = DefaultRouter()

@@ -36,6 +36,7 @@ from yiwang.cases.models import (
 )
 from yiwang.cases.permissions import can_act, can_handle_case, is_department_admin
 from yiwang.catalog.models import ListingStatus, MaterialRequirement, ServiceListing
+from yiwang.common.files import remove_orphans
 from yiwang.identity.models import Department, StaffRole, User
 from yiwang.identity.permissions import has_role
 from yiwang.notify.services import enqueue_notification
@@ -1230,24 +1231,6 @@ def configure_listing(
 
 
 def remove_orphan_files(older_than: dt.timedelta = dt.timedelta(hours=6)) -> int:
-    """Delete stored bytes that no CaseFile row names: a step that stored a file and then
-    rolled back (a later check failed, the process crashed) leaves them behind."""
-    from django.core.files.storage import default_storage
-
+    """Stored bytes that no CaseFile row names (a rolled-back upload) go after six hours."""
     known = set(CaseFile.objects.values_list("file", flat=True))
-    cutoff = timezone.now() - older_than
-    removed = 0
-    pending = ["cases"]
-    while pending:
-        folder = pending.pop()
-        try:
-            folders, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            continue
-        pending.extend(f"{folder}/{name}" for name in folders)
-        for name in files:
-            path = f"{folder}/{name}"
-            if path not in known and default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
-                removed += 1
-    return removed
+    return remove_orphans("cases", known, older_than)

@@ -6,6 +6,7 @@ from yiwang.cases import urls as cases_urls
 from yiwang.cases.views import setup_urls as cases_setup_urls
 from yiwang.catalog import urls as catalog_urls
 from yiwang.console import views
+from yiwang.hotline import urls as hotline_urls
 from yiwang.identity import urls as identity_urls
 from yiwang.licenses import urls as licenses_urls
 from yiwang.ratings import urls as ratings_urls
@@ -26,4 +27,5 @@ urlpatterns = [
     *ratings_urls.console_patterns,
     *licenses_urls.console_patterns,
     *seals_urls.console_patterns,
+    *hotline_urls.console_patterns,
 ]

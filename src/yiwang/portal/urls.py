@@ -4,6 +4,7 @@ from django.urls import path
 
 from yiwang.cases import urls as cases_urls
 from yiwang.catalog import urls as catalog_urls
+from yiwang.hotline import urls as hotline_urls
 from yiwang.identity import urls as identity_urls
 from yiwang.licenses import urls as licenses_urls
 from yiwang.notify import urls as notify_urls
@@ -24,4 +25,5 @@ urlpatterns = [
     *licenses_urls.portal_patterns,
     *notify_urls.portal_patterns,
     *seals_urls.portal_patterns,
+    *hotline_urls.portal_patterns,
 ]

@@ -10,14 +10,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.common.codes import SatisfactionLevel
+
 
 class Rating(models.Model):
-    class Level(models.IntegerChoices):
-        VERY_SATISFIED = 1, _("非常满意")
-        SATISFIED = 2, _("满意")
-        FAIRLY_SATISFIED = 3, _("基本满意")
-        DISSATISFIED = 4, _("不满意")
-        VERY_DISSATISFIED = 5, _("非常不满意")
+    Level = SatisfactionLevel
 
     class Channel(models.TextChoices):
         PC = "pc", _("PC端")

@@ -25,6 +25,7 @@ LAYERS = {
     "ratings": 6,
     "licenses": 6,
     "api": 8,
+    "interop": 8,
     "portal": 8,
     "console": 8,
     "demo": 9,

@@ -1,0 +1,3 @@
+"""Hotline pages (console): filled in by issue 5's work."""
+
+urlpatterns: list = []
