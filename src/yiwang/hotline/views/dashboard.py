@@ -1,3 +1,4 @@
-"""Hotline pages (dashboard): filled in by issue 5's work."""
+"""Hotline figures: the staff dashboard (console) and public statistics (portal)."""
 
 urlpatterns: list = []
+public_urlpatterns: list = []
