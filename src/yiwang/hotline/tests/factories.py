@@ -4,10 +4,13 @@ leaf category, a citizen; and tickets brought to any status through the services
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from yiwang.hotline import services
 from yiwang.hotline.models import Category, Ticket
 from yiwang.identity.models import Department, User
 from yiwang.identity.tests.factories import CitizenFactory, DepartmentFactory, StaffFactory
+from yiwang.seals.tests.factories import tiny_png
 
 S = Ticket.Status
 
@@ -35,6 +38,11 @@ PLAYERS = {
     services.DISPATCHER: "dispatcher",
     services.DEPARTMENT: "department_staff",
 }
+
+
+def photo(name: str = "现场.png") -> SimpleUploadedFile:
+    """A real PNG upload."""
+    return SimpleUploadedFile(name, tiny_png(), content_type="image/png")
 
 
 @dataclass
