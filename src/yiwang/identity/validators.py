@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 # GB 11643-1999 (ISO 7064 MOD 11-2)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # not \d: it matches "٣" and "３" too
 # The standard's own sample number (440524188001010014) was born in 1880, so the floor
 # that catches typos is 1800, not 1900.
 ID_MIN_BIRTH_YEAR = 1800
@@ -24,7 +24,7 @@ CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_VALUES = {ch: i for i, ch in enumerate(CREDIT_ALPHABET)}
 
-PHONE_PATTERN = re.compile(r"1[3-9]\d{9}")
+PHONE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
 
 
 def id_check_char(first17: str) -> str:

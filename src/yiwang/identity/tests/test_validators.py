@@ -49,6 +49,8 @@ def _future_id() -> str:
         ("110105179912310021", "id_birth_date", "不存在"),  # before 1800
         ("110105194912310021", "id_check_digit", "最后一位校验码不正确"),
         ("440524188001010015", "id_check_digit", "最后一位校验码不正确"),
+        ("11010519491231002\u0663", "id_chars", "只能是数字"),  # Arabic-Indic 3
+        ("１１0105194912310020", "id_chars", "只能是数字"),  # full-width digits
     ],
 )
 def test_refused_id_numbers_say_why(value, code, fragment):
@@ -118,6 +120,8 @@ def test_outer_mod_31_makes_a_zero_check_char():
         ("1380013800", False),
         ("138001380001", False),
         ("abc", False),
+        ("1380013800\u0660", False),  # Arabic-Indic 0: int() reads it, a phone cannot dial it
+        ("１３８00138000", False),
     ],
 )
 def test_phone(value, ok):
