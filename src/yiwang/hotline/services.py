@@ -278,12 +278,14 @@ def _coordinate(value: Any, low: int, high: int, field: str, label: str) -> deci
     if value in (None, ""):
         return None
     try:
-        number = decimal.Decimal(str(value)).quantize(decimal.Decimal("0.000001"))
+        number = decimal.Decimal(str(value).strip())
     except (decimal.InvalidOperation, ValueError):
-        raise TicketError({field: [f"{label}应为数字"]}) from None
-    if not number.is_finite() or not low <= number <= high:
+        number = decimal.Decimal("NaN")
+    if not number.is_finite():
+        raise TicketError({field: [f"{label}应为数字"]})
+    if not low <= number <= high:
         raise TicketError({field: [f"{label}应在 {low} 到 {high} 之间"]})
-    return number
+    return number.quantize(decimal.Decimal("0.000001"))
 
 
 def _repeat_of(ticket: Ticket) -> Ticket | None:
@@ -705,6 +707,8 @@ def _move(
         raise TicketError({"note": [f"{ACTION_LABELS[action]}须写明理由"]})
     before = snapshot(ticket, fields=AUDIT_FIELDS)
     from_status = ticket.status
+    # 退单 clears the lead department; its event still names the department that objected.
+    previous_department = ticket.lead_department
     if action == "dispatch":
         _dispatch(ticket, department, supporting)
     else:
@@ -720,7 +724,7 @@ def _move(
         from_status,
         ticket.status,
         note=note or (ticket.result if action == "handle" else ""),
-        department=ticket.lead_department,
+        department=ticket.lead_department or previous_department,
     )
     if files:
         _store_files(ticket, files, TicketFile.Kind.RESULT, actor, event)

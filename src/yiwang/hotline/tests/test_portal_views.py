@@ -236,7 +236,7 @@ BAD_INPUT = [
     ({"address": "路" * 201}, "address", "地址不能超过 200 字"),
     ({"latitude": "abc"}, "latitude", "纬度应为数字"),
     ({"latitude": "95"}, "latitude", "纬度应在 -90 到 90 之间"),
-    ({"longitude": "NaN"}, "longitude", "经度应在 -180 到 180 之间"),
+    ({"longitude": "NaN"}, "longitude", "经度应为数字"),
     ({"longitude": "Infinity"}, "longitude", "经度应为数字"),
     ({"longitude": ""}, "longitude", "请同时提供经度和纬度"),
     ({"reporter_name": ""}, "reporter_name", "请填写您的姓名"),

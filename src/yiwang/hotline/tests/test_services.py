@@ -145,6 +145,8 @@ def test_merging_needs_another_live_ticket(world):
         ({"description": "灯"}, "description"),
         ({"description": "灯" * 5001}, "description"),
         ({"latitude": "north"}, "latitude"),
+        ({"latitude": "NaN"}, "latitude"),
+        ({"latitude": "1e30"}, "latitude"),
         ({"longitude": "200"}, "longitude"),
         ({"reporter_phone": "12345"}, "reporter_phone"),
         ({"address": "路" * 201}, "address"),
