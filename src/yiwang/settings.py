@@ -305,6 +305,9 @@ YIWANG_HOTLINE_ESCALATE_HOURS = float(os.environ.get("YIWANG_HOTLINE_ESCALATE_HO
 YIWANG_HOTLINE_REPEAT_DAYS = int(os.environ.get("YIWANG_HOTLINE_REPEAT_DAYS", "30"))
 # 智能派单 dispatches alone only at or above this confidence (0-1); empty: never alone.
 YIWANG_HOTLINE_AUTO_DISPATCH = os.environ.get("YIWANG_HOTLINE_AUTO_DISPATCH", "")
+# Open311 GeoReport v2 (docs/open311.md): this city's jurisdiction_id, POSTs per key a minute.
+YIWANG_OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "shifan.gov.cn")
+YIWANG_OPEN311_RATE_PER_MINUTE = int(os.environ.get("YIWANG_OPEN311_RATE_PER_MINUTE", "60"))
 YIWANG_AUDIT_SEAL_SECONDS = float(os.environ.get("YIWANG_AUDIT_SEAL_SECONDS", "2"))
 # Uploaded case materials (docs/application-forms.md): size cap and virus-scan plugin
 # ("builtin" finds the EICAR test file; "clamd" for production; "none").

@@ -199,13 +199,14 @@ def load_accounts() -> SectionReport:
 
 def load_all(cases: int = 0) -> list[SectionReport]:
     """Every section in dependency order; `cases` demo cases on the first load (0: none)."""
-    from yiwang.demo import hotline, people, processes
+    from yiwang.demo import hotline, open311, people, processes
     from yiwang.demo.cases import load_cases
     from yiwang.demo.licenses import load_licenses
 
     reports = [load_departments(), load_catalog(), load_accounts()]
     reports += [processes.ensure_processes(), processes.load_setups(), load_licenses()]
     reports += [hotline.load_categories(), hotline.load_areas(), hotline.load_knowledge()]
+    reports += [open311.load_open311()]
     applicants, citizens, companies = people.load_people()
     reports += [applicants, load_cases(cases, citizens, companies)]
     return reports
