@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from yiwang.crypto.fields import blind_index
 from yiwang.hotline import deadlines
-from yiwang.hotline.models import Postponement, Ticket
+from yiwang.hotline.models import Postponement, Ticket, TicketEvent
 from yiwang.hotline.services import DEPARTMENT_ROLES, is_centre_staff
 from yiwang.identity.permissions import department_ids_with_role, is_staff_member
 
@@ -152,3 +152,24 @@ def caller_history(phone: str, *, exclude: Ticket | None = None, limit: int = 10
 
 def timeline(ticket: Ticket):
     return ticket.events.select_related("actor", "department").prefetch_related("files")
+
+
+def supporting_tickets(department_id: int, filters: TicketFilters | None = None):
+    """Open tickets a department supports (协办): it adds its opinion, the lead handles them."""
+    filters = filters or TicketFilters()
+    statuses = [s for queue in DEPARTMENT_QUEUES.values() for s in queue]
+    tickets = Ticket.objects.filter(supporting_departments=department_id, status__in=statuses)
+    return _filtered(tickets, filters)
+
+
+def last_notes(ticket_ids: list[int], action: str) -> dict[int, str]:
+    """Each ticket's latest note for `action` (the 退单 reason a dispatcher reads first)."""
+    notes: dict[int, str] = {}
+    rows = (
+        TicketEvent.objects.filter(ticket_id__in=ticket_ids, action=action)
+        .order_by("ticket_id", "-at", "-id")
+        .values_list("ticket_id", "note")
+    )
+    for ticket_id, note in rows:
+        notes.setdefault(ticket_id, note)
+    return notes
