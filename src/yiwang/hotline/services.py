@@ -43,7 +43,7 @@ from yiwang.hotline.models import (
     TicketSerial,
 )
 from yiwang.identity.models import Department, StaffRole, User
-from yiwang.identity.permissions import has_role, is_platform_admin, is_staff_member
+from yiwang.identity.permissions import has_role, is_platform_admin, is_staff_member, roles_of
 from yiwang.identity.validators import validate_phone
 from yiwang.notify.services import enqueue_notification, enqueue_sms
 
@@ -178,8 +178,12 @@ def is_party(user: Any, party: str, ticket: Ticket | None = None) -> bool:
 
 
 def is_centre_staff(user: Any) -> bool:
-    """Anyone of the centre (or a platform admin): sees every ticket."""
-    return any(is_party(user, party) for party in CENTRE_ROLES)
+    """Anyone with a role in the centre (its director too) or a platform admin: sees every
+    ticket, whether or not they may act on it."""
+    if is_platform_admin(user):
+        return True
+    centre = hotline_centre()
+    return centre is not None and bool(roles_of(user, centre))
 
 
 def can_view(user: Any, ticket: Ticket) -> bool:

@@ -161,4 +161,5 @@ def test_supporting_departments_see_the_ticket_and_others_do_not(world):
     assert services.can_view(helper_staff, ticket)
     assert not services.can_view(world.other_department, ticket)
     assert services.can_view(world.citizen, ticket)
+    assert services.can_view(world.supervisor, ticket)  # the centre's director
     assert not services.can_view(None, ticket)
