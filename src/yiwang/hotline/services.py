@@ -947,14 +947,16 @@ def request_postponement(actor: Any, ticket: Ticket, days: Any, reason: str) -> 
             {"status": [f"工单当前状态为“{ticket.get_status_display()}”,不能申请延期"]}
         )
     try:
-        amount = decimal.Decimal(str(days)).quantize(decimal.Decimal("0.5"))
+        amount = decimal.Decimal(str(days).strip())
     except (decimal.InvalidOperation, ValueError):
-        amount = decimal.Decimal(0)
+        amount = decimal.Decimal("NaN")
     errors = {}
-    if not decimal.Decimal("0.5") <= amount <= MAX_POSTPONE_DAYS or amount != decimal.Decimal(
-        str(days)
+    if (
+        not amount.is_finite()
+        or not decimal.Decimal("0.5") <= amount <= MAX_POSTPONE_DAYS
+        or amount * 2 % 1
     ):
-        errors["days"] = [f"延期天数应为 0.5 至 {MAX_POSTPONE_DAYS} 个工作日(可含半天)"]
+        errors["days"] = [f"延期天数应为 0.5 至 {MAX_POSTPONE_DAYS} 个工作日(以半天为单位)"]
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = ["请写明延期理由"]

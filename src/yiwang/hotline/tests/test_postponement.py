@@ -51,6 +51,9 @@ def test_one_pending_request_at_a_time_and_each_is_decided_once(world):
     [
         (0, "理由", "days"),
         ("0.3", "理由", "days"),
+        ("1.3", "理由", "days"),
+        ("NaN", "理由", "days"),
+        ("Infinity", "理由", "days"),
         (31, "理由", "days"),
         ("两天", "理由", "days"),
         (2, " ", "reason"),
