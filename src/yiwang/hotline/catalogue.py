@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from yiwang.audit.services import record, snapshot
 from yiwang.hotline.models import Area, Category, KnowledgeArticle, LimitUnit
@@ -42,7 +43,7 @@ LIMIT_RANGES = {  # unit → (lowest, highest)
 
 def _admin_only(actor: Any, what: str) -> None:
     if not is_platform_admin(actor):
-        raise PermissionDenied(f"只有平台管理员可以维护{what}")
+        raise PermissionDenied(_("只有平台管理员可以维护%(what)s") % {"what": what})
 
 
 def _limit(
@@ -50,7 +51,9 @@ def _limit(
 ) -> tuple[decimal.Decimal, str]:
     unit = merged.get(f"{field}_unit") or LimitUnit.DAYS
     if unit not in LimitUnit.values:
-        errors[f"{field}_unit"] = [f"{label}单位应为工作小时(hours)或工作日(days)"]
+        errors[f"{field}_unit"] = [
+            _("%(label)s单位应为工作小时(hours)或工作日(days)") % {"label": label}
+        ]
         unit = LimitUnit.DAYS
     low, high = LIMIT_RANGES[unit]
     try:
@@ -59,7 +62,8 @@ def _limit(
             raise decimal.InvalidOperation
     except (decimal.InvalidOperation, ValueError):
         errors[f"{field}_limit"] = [
-            f"{label}应为 {low} 至 {high} 个{LimitUnit(unit).label},可含半个(如 0.5)"
+            _("%(label)s应为 %(low)s 至 %(high)s 个%(unit)s,可含半个(如 0.5)")
+            % {"label": label, "low": low, "high": high, "unit": LimitUnit(unit).label}
         ]
         amount = low
     return amount, unit
@@ -102,7 +106,7 @@ def _index_category(category: Category) -> None:
 @transaction.atomic
 def save_category(actor: Any, data: dict[str, Any], instance: Category | None = None) -> Category:
     """Platform administrators keep the tree; a leaf in use names its responsible department."""
-    _admin_only(actor, "工单分类和派单目录")
+    _admin_only(actor, _("工单分类和派单目录"))
     merged = {f: getattr(instance, f) for f in CATEGORY_FIELDS} if instance else {}
     merged.setdefault("sign_unit", LimitUnit.HOURS)
     merged.setdefault("sign_limit", decimal.Decimal("3.5"))
@@ -112,28 +116,28 @@ def save_category(actor: Any, data: dict[str, Any], instance: Category | None = 
     errors: dict[str, list[str]] = {}
     code = str(merged.get("code") or "").strip()
     if not code.isdigit() or not 2 <= len(code) <= 20:
-        errors["code"] = ["分类编码应为 2 至 20 位数字"]
+        errors["code"] = [_("分类编码应为 2 至 20 位数字")]
     elif Category.objects.filter(code=code).exclude(pk=getattr(instance, "pk", None)).exists():
-        errors["code"] = [f"分类编码 {code} 已存在"]
+        errors["code"] = [_("分类编码 %(code)s 已存在") % {"code": code}]
     name = str(merged.get("name") or "").strip()
     if not name or len(name) > 100:
-        errors["name"] = ["请填写分类名称(不超过 100 字)"]
+        errors["name"] = [_("请填写分类名称(不超过 100 字)")]
     parent = merged.get("parent")
     if parent is not None and instance is not None:
         node = parent
         while node is not None:
             if node.pk == instance.pk:
-                errors["parent"] = ["上级分类不能是本分类或其下级"]
+                errors["parent"] = [_("上级分类不能是本分类或其下级")]
                 break
             node = node.parent
-    sign = _limit(merged, "sign", "签收时限", errors)
-    handle = _limit(merged, "handle", "办结时限", errors)
+    sign = _limit(merged, "sign", _("签收时限"), errors)
+    handle = _limit(merged, "handle", _("办结时限"), errors)
     keywords = " ".join(str(merged.get("keywords") or "").split())
     if len(keywords) > 200:
-        errors["keywords"] = ["检索词不超过 200 字"]
+        errors["keywords"] = [_("检索词不超过 200 字")]
     description = str(merged.get("description") or "").strip()
     if len(description) > 300:
-        errors["description"] = ["说明不超过 300 字"]
+        errors["description"] = [_("说明不超过 300 字")]
     if errors:
         raise TicketError(errors)
     before = snapshot(instance) if instance else None
@@ -180,22 +184,22 @@ def save_article(
     actor: Any, data: dict[str, Any], instance: KnowledgeArticle | None = None
 ) -> KnowledgeArticle:
     """知识库口径 are answers the city stands behind, so only platform administrators edit them."""
-    _admin_only(actor, "知识库")
+    _admin_only(actor, _("知识库"))
     merged = {f: getattr(instance, f) for f in ARTICLE_FIELDS} if instance else {}
     merged.update({k: v for k, v in data.items() if k in ARTICLE_FIELDS})
     errors: dict[str, list[str]] = {}
     title = str(merged.get("title") or "").strip()
     if not title or len(title) > 120:
-        errors["title"] = ["请填写标题(不超过 120 字)"]
+        errors["title"] = [_("请填写标题(不超过 120 字)")]
     answer = str(merged.get("answer") or "").strip()
     if not answer or len(answer) > 5000:
-        errors["answer"] = ["请填写答复口径(不超过 5000 字)"]
+        errors["answer"] = [_("请填写答复口径(不超过 5000 字)")]
     question = str(merged.get("question") or "").strip()
     if len(question) > 2000:
-        errors["question"] = ["常见问法不超过 2000 字"]
+        errors["question"] = [_("常见问法不超过 2000 字")]
     keywords = " ".join(str(merged.get("keywords") or "").split())
     if len(keywords) > 200:
-        errors["keywords"] = ["检索词不超过 200 字"]
+        errors["keywords"] = [_("检索词不超过 200 字")]
     if errors:
         raise TicketError(errors)
     before = snapshot(instance) if instance else None
@@ -235,14 +239,14 @@ def save_area(
     actor: Any, *, code: str, name: str, geometry: dict, parent: Area | None = None
 ) -> Area:
     """A district or street with its GeoJSON outline; matched on its region code."""
-    _admin_only(actor, "区划")
+    _admin_only(actor, _("区划"))
     errors: dict[str, list[str]] = {}
     if not code.isdigit() or len(code) not in (6, 9, 12):
-        errors["code"] = ["区划代码应为 6、9 或 12 位数字"]
+        errors["code"] = [_("区划代码应为 6、9 或 12 位数字")]
     if not name.strip():
-        errors["name"] = ["请填写区划名称"]
+        errors["name"] = [_("请填写区划名称")]
     if geometry and geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        errors["geometry"] = ["边界应为 GeoJSON 的 Polygon 或 MultiPolygon"]
+        errors["geometry"] = [_("边界应为 GeoJSON 的 Polygon 或 MultiPolygon")]
     if errors:
         raise TicketError(errors)
     area = Area.objects.filter(code=code).first()

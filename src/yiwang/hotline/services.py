@@ -22,6 +22,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yiwang.audit.services import record, snapshot
 from yiwang.cases import materials
@@ -112,26 +114,26 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": _t({S.CLOSED}, S.SIGNED, DISPATCHER, note=True),  # 投诉属实, 重新办理
 }
 ACTION_LABELS = {
-    "report": "登记",
-    "answer": "当场答复",
-    "verify": "核实",
-    "register": "立案",
-    "reject": "不予立案",
-    "merge": "合并重复工单",
-    "dispatch": "派单",
-    "sign": "签收",
-    "object": "退单",
-    "handle": "处置",
-    "check": "核查通过",
-    "return": "发回重办",
-    "close": "结案",
-    "reopen": "重新办理",
-    "follow_up": "回访",
-    "postpone": "申请延期",
-    "postpone_decided": "延期审批",
-    "escalate": "超期督办",
-    "link": "关联工单",
-    "comment": "备注",
+    "report": gettext_lazy("登记"),
+    "answer": gettext_lazy("当场答复"),
+    "verify": gettext_lazy("核实"),
+    "register": gettext_lazy("立案"),
+    "reject": gettext_lazy("不予立案"),
+    "merge": gettext_lazy("合并重复工单"),
+    "dispatch": gettext_lazy("派单"),
+    "sign": gettext_lazy("签收"),
+    "object": gettext_lazy("退单"),
+    "handle": gettext_lazy("处置"),
+    "check": gettext_lazy("核查通过"),
+    "return": gettext_lazy("发回重办"),
+    "close": gettext_lazy("结案"),
+    "reopen": gettext_lazy("重新办理"),
+    "follow_up": gettext_lazy("回访"),
+    "postpone": gettext_lazy("申请延期"),
+    "postpone_decided": gettext_lazy("延期审批"),
+    "escalate": gettext_lazy("超期督办"),
+    "link": gettext_lazy("关联工单"),
+    "comment": gettext_lazy("备注"),
 }
 # Who is told, and what, when a ticket reaches a step (besides the inbox it lands in).
 REPORTER_MESSAGES = {
@@ -141,6 +143,18 @@ REPORTER_MESSAGES = {
     "reject": "您反映的问题(工单 {number})不予立案:{note}",
     "answer": "您咨询的问题(工单 {number})已答复:{note}",
 }
+
+
+def _not_a_leaf(category: Category) -> str:
+    return _("请选择启用的末级分类,“%(name)s”不能直接使用") % {"name": category.name}
+
+
+def _too_long(label: str, text: str) -> str:
+    return _("%(label)s最多 %(max)d 字,当前 %(n)d 字") % {
+        "label": label,
+        "max": MAX_NOTE,
+        "n": len(text),
+    }
 
 
 class TicketError(ValidationError):
@@ -225,7 +239,14 @@ def inspect_files(files: Sequence[UploadedFile], kind: str, field: str = "photos
     """Check every upload before anything is written: one bad file refuses them all."""
     files = [f for f in files if f]
     if len(files) > MAX_PHOTOS:
-        raise TicketError({field: [f"最多上传 {MAX_PHOTOS} 个文件,本次选择了 {len(files)} 个"]})
+        raise TicketError(
+            {
+                field: [
+                    _("最多上传 %(max)d 个文件,本次选择了 %(n)d 个")
+                    % {"max": MAX_PHOTOS, "n": len(files)}
+                ]
+            }
+        )
     inspected = []
     for upload in files:
         try:
@@ -286,9 +307,16 @@ def _coordinate(value: Any, low: int, high: int, field: str, label: str) -> deci
     except (decimal.InvalidOperation, ValueError):
         number = decimal.Decimal("NaN")
     if not number.is_finite():
-        raise TicketError({field: [f"{label}应为数字"]})
+        raise TicketError({field: [_("%(label)s应为数字") % {"label": label}]})
     if not low <= number <= high:
-        raise TicketError({field: [f"{label}应在 {low} 到 {high} 之间"]})
+        raise TicketError(
+            {
+                field: [
+                    _("%(label)s应在 %(low)d 到 %(high)d 之间")
+                    % {"label": label, "low": low, "high": high}
+                ]
+            }
+        )
     return number.quantize(decimal.Decimal("0.000001"))
 
 
@@ -325,31 +353,34 @@ def _validate_report(
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     if channel not in Ticket.Channel.values:
-        errors["channel"] = [f"来源渠道应为:{'、'.join(Ticket.Channel.values)}"]
+        errors["channel"] = [
+            _("来源渠道应为:%(values)s") % {"values": "、".join(Ticket.Channel.values)}
+        ]
     if kind not in Ticket.Kind.values:
-        errors["kind"] = ["诉求类型应为:咨询、求助、投诉、举报、建议"]
+        errors["kind"] = [_("诉求类型应为:咨询、求助、投诉、举报、建议")]
     description = (description or "").strip()
     if len(description) < 5:
-        errors["description"] = ["请写明诉求内容(至少 5 个字)"]
+        errors["description"] = [_("请写明诉求内容(至少 5 个字)")]
     elif len(description) > MAX_DESCRIPTION:
         errors["description"] = [
-            f"诉求内容不能超过 {MAX_DESCRIPTION} 字(现为 {len(description)} 字),可另附材料"
+            _("诉求内容不能超过 %(max)d 字(现为 %(n)d 字),可另附材料")
+            % {"max": MAX_DESCRIPTION, "n": len(description)}
         ]
     clean["description"] = description
     if category is not None and (not category.is_active or category.children.exists()):
-        errors["category"] = [f"请选择启用的末级分类,“{category.name}”不能直接使用"]
+        errors["category"] = [_not_a_leaf(category)]
     address = (address or "").strip()
     if len(address) > 200:
-        errors["address"] = ["地址不能超过 200 字"]
+        errors["address"] = [_("地址不能超过 200 字")]
     clean["address"] = address
     try:
-        clean["latitude"] = _coordinate(latitude, -90, 90, "latitude", "纬度")
-        clean["longitude"] = _coordinate(longitude, -180, 180, "longitude", "经度")
+        clean["latitude"] = _coordinate(latitude, -90, 90, "latitude", _("纬度"))
+        clean["longitude"] = _coordinate(longitude, -180, 180, "longitude", _("经度"))
     except TicketError as exc:
         errors.update(exc.message_dict)
     if (latitude in (None, "")) != (longitude in (None, "")) and "latitude" not in errors:
         errors["longitude" if longitude in (None, "") else "latitude"] = [
-            "请同时提供经度和纬度,或都不填"
+            _("请同时提供经度和纬度,或都不填")
         ]
     clean["phone"] = ""
     if not is_anonymous and reporter_phone:
@@ -578,13 +609,13 @@ def _start_handling(ticket: Ticket, now: dt.datetime) -> None:
 
 def _dispatch(ticket: Ticket, department: Department | None, supporting: Iterable[Any]) -> None:
     if ticket.category is None:
-        raise TicketError({"category": ["派单前请先选择工单分类"]})
+        raise TicketError({"category": [_("派单前请先选择工单分类")]})
     department = department or ticket.category.department
     if department is None:
-        raise TicketError({"department": ["请选择主办部门(该分类在派单目录中没有对应部门)"]})
+        raise TicketError({"department": [_("请选择主办部门(该分类在派单目录中没有对应部门)")]})
     centre = hotline_centre()
     if centre is not None and department.pk == centre.pk:
-        raise TicketError({"department": ["不能派给 12345 热线中心自己,请选择承办部门"]})
+        raise TicketError({"department": [_("不能派给 12345 热线中心自己,请选择承办部门")]})
     now = _now()
     ticket.lead_department = department
     ticket.dispatched_at = now
@@ -614,11 +645,11 @@ def _apply(
     now = _now()
     if action in ("register", "verify") and category is not None:
         if not category.is_active or category.children.exists():
-            raise TicketError({"category": [f"请选择启用的末级分类,“{category.name}”不能直接使用"]})
+            raise TicketError({"category": [_not_a_leaf(category)]})
         ticket.category = category
     if action == "register":
         if ticket.category is None:
-            raise TicketError({"category": ["立案前请先选择工单分类"]})
+            raise TicketError({"category": [_("立案前请先选择工单分类")]})
         ticket.registered_at = now
         _remember_suggestion(ticket)
     elif action == "sign":
@@ -637,7 +668,7 @@ def _apply(
     elif action == "handle":
         result = (result or "").strip()
         if not result:
-            raise TicketError({"result": ["请写明处置结果"]})
+            raise TicketError({"result": [_("请写明处置结果")]})
         ticket.result, ticket.handled_at = result[:MAX_DESCRIPTION], now
         ticket.handled_on_time = ticket.handle_due is None or now <= ticket.handle_due
         ticket.check_due = deadlines.deadline(
@@ -659,13 +690,13 @@ def _apply(
         _set_due(ticket, None, now)
     elif action == "answer":
         if ticket.kind != Ticket.Kind.CONSULT:
-            raise TicketError({"action": ["只有咨询类工单可以当场答复办结"]})
+            raise TicketError({"action": [_("只有咨询类工单可以当场答复办结")]})
         ticket.result, ticket.closed_at = note, now
         _set_due(ticket, None, now)
     elif action in ("reject", "merge"):
         if action == "merge":
             if into is None or into.pk == ticket.pk or into.status in (S.MERGED, S.REJECTED):
-                raise TicketError({"into": ["请选择要合并到的另一张有效工单"]})
+                raise TicketError({"into": [_("请选择要合并到的另一张有效工单")]})
             ticket.merged_into = into
         ticket.closed_at = now
         _set_due(ticket, None, now)
@@ -684,7 +715,8 @@ def _check_status(ticket: Ticket, action: str) -> None:
         raise TicketError(
             {
                 "status": [
-                    f"工单当前状态为“{ticket.get_status_display()}”,不能{ACTION_LABELS[action]}"
+                    _("工单当前状态为“%(status)s”,不能%(action)s")
+                    % {"status": ticket.get_status_display(), "action": ACTION_LABELS[action]}
                 ]
             }
         )
@@ -708,7 +740,7 @@ def _move(
     _check_status(ticket, action)
     note = (note or "").strip()[:MAX_DESCRIPTION]
     if transition.needs_note and not note:
-        raise TicketError({"note": [f"{ACTION_LABELS[action]}须写明理由"]})
+        raise TicketError({"note": [_("%(action)s须写明理由") % {"action": ACTION_LABELS[action]}]})
     before = snapshot(ticket, fields=AUDIT_FIELDS)
     from_status = ticket.status
     # 退单 clears the lead department; its event still names the department that objected.
@@ -770,12 +802,16 @@ def act(
     """Move a ticket one step of the closed loop, as TRANSITIONS allows."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise TicketError({"action": [f"操作应为:{'、'.join(TRANSITIONS)}"]})
+        raise TicketError(
+            {"action": [_("操作应为:%(actions)s") % {"actions": "、".join(TRANSITIONS)}]}
+        )
     files = inspect_files(photos, TicketFile.Kind.RESULT) if photos else None
     ticket = _lock(ticket)
     _check_status(ticket, action)
     if not any(is_party(actor, party, ticket) for party in transition.parties):
-        raise PermissionDenied(f"您不能对该工单执行“{ACTION_LABELS[action]}”")
+        raise PermissionDenied(
+            _("您不能对该工单执行“%(action)s”") % {"action": ACTION_LABELS[action]}
+        )
     ticket = _move(
         actor,
         ticket,
@@ -838,7 +874,7 @@ def _level(value: Any) -> int:
         level = 0
     if isinstance(value, bool) or level not in SatisfactionLevel.values:
         raise TicketError(
-            {"level": ["请选择满意度:1 非常满意、2 满意、3 基本满意、4 不满意、5 非常不满意"]}
+            {"level": [_("请选择满意度:1 非常满意、2 满意、3 基本满意、4 不满意、5 非常不满意")]}
         )
     return level
 
@@ -864,7 +900,7 @@ def follow_up(
     """
     ticket = _lock(ticket)
     if channel not in FollowUp.Channel.values:
-        raise TicketError({"channel": ["回访方式应为:短信链接、网站、电话回访"]})
+        raise TicketError({"channel": [_("回访方式应为:短信链接、网站、电话回访")]})
     linked = ticket_for_token(token) if token else None
     by_token = linked is not None and linked.pk == ticket.pk
     is_reporter = (
@@ -872,20 +908,25 @@ def follow_up(
     )
     if channel == FollowUp.Channel.PHONE:
         if not is_party(actor, OPERATOR):
-            raise PermissionDenied("电话回访由 12345 话务员记录")
+            raise PermissionDenied(_("电话回访由 12345 话务员记录"))
     elif not (is_reporter or by_token):
-        raise PermissionDenied("只有反映人本人可以评价该工单")
+        raise PermissionDenied(_("只有反映人本人可以评价该工单"))
     if ticket.status not in (S.HANDLED, S.CHECKED):
         raise TicketError(
-            {"status": [f"工单当前状态为“{ticket.get_status_display()}”,现在不能回访评价"]}
+            {
+                "status": [
+                    _("工单当前状态为“%(status)s”,现在不能回访评价")
+                    % {"status": ticket.get_status_display()}
+                ]
+            }
         )
     comment = (comment or "").strip()
     if len(comment) > MAX_NOTE:
-        raise TicketError({"comment": [f"意见最多 {MAX_NOTE} 字,当前 {len(comment)} 字"]})
+        raise TicketError({"comment": [_too_long(_("意见"), comment)]})
     now = _now()
     if not reached:
         if channel != FollowUp.Channel.PHONE:
-            raise TicketError({"reached": ["只有电话回访可以记录未联系上"]})
+            raise TicketError({"reached": [_("只有电话回访可以记录未联系上")]})
         entry = FollowUp.objects.create(
             ticket=ticket,
             at=now,
@@ -900,7 +941,7 @@ def follow_up(
         return entry
     level = _level(level)
     if solved is None:
-        raise TicketError({"solved": ["请选择问题是否已解决"]})
+        raise TicketError({"solved": [_("请选择问题是否已解决")]})
     satisfied = bool(solved) and level in SATISFIED_LEVELS
     returned_before = ticket.follow_ups.filter(outcome=FollowUp.Outcome.RETURNED).exists()
     outcome = (
@@ -941,10 +982,15 @@ def request_postponement(actor: Any, ticket: Ticket, days: Any, reason: str) -> 
     """The lead department asks for more working days while it handles the ticket."""
     ticket = _lock(ticket)
     if not is_party(actor, DEPARTMENT, ticket):
-        raise PermissionDenied("只有主办部门可以申请延期")
+        raise PermissionDenied(_("只有主办部门可以申请延期"))
     if ticket.status != S.SIGNED:
         raise TicketError(
-            {"status": [f"工单当前状态为“{ticket.get_status_display()}”,不能申请延期"]}
+            {
+                "status": [
+                    _("工单当前状态为“%(status)s”,不能申请延期")
+                    % {"status": ticket.get_status_display()}
+                ]
+            }
         )
     try:
         amount = decimal.Decimal(str(days).strip())
@@ -956,14 +1002,16 @@ def request_postponement(actor: Any, ticket: Ticket, days: Any, reason: str) -> 
         or not decimal.Decimal("0.5") <= amount <= MAX_POSTPONE_DAYS
         or amount * 2 % 1
     ):
-        errors["days"] = [f"延期天数应为 0.5 至 {MAX_POSTPONE_DAYS} 个工作日(以半天为单位)"]
+        errors["days"] = [
+            _("延期天数应为 0.5 至 %(max)d 个工作日(以半天为单位)") % {"max": MAX_POSTPONE_DAYS}
+        ]
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = ["请写明延期理由"]
+        errors["reason"] = [_("请写明延期理由")]
     elif len(reason) > MAX_NOTE:
-        errors["reason"] = [f"延期理由最多 {MAX_NOTE} 字"]
+        errors["reason"] = [_too_long(_("延期理由"), reason)]
     if ticket.postponements.filter(status=Postponement.Status.PENDING).exists():
-        errors["days"] = ["该工单已有待审批的延期申请"]
+        errors["days"] = [_("该工单已有待审批的延期申请")]
     if errors:
         raise TicketError(errors)
     entry = Postponement.objects.create(
@@ -992,12 +1040,12 @@ def decide_postponement(
     ticket = _lock(postponement.ticket_id)
     postponement = Postponement.objects.select_for_update().get(pk=postponement.pk)
     if not is_party(actor, DISPATCHER):
-        raise PermissionDenied("延期申请由 12345 热线中心的派遣员审批")
+        raise PermissionDenied(_("延期申请由 12345 热线中心的派遣员审批"))
     if postponement.status != Postponement.Status.PENDING:
-        raise TicketError({"status": ["该延期申请已审批"]})
+        raise TicketError({"status": [_("该延期申请已审批")]})
     note = (note or "").strip()[:MAX_NOTE]
     if not approve and not note:
-        raise TicketError({"note": ["不同意延期须写明理由"]})
+        raise TicketError({"note": [_("不同意延期须写明理由")]})
     before = snapshot(postponement)
     now = _now()
     postponement.status = Postponement.Status.APPROVED if approve else Postponement.Status.REFUSED
@@ -1050,9 +1098,9 @@ def link(actor: Any, ticket: Ticket, other: Ticket) -> Ticket:
     """关联: an operator ties two tickets about one matter without merging them."""
     ticket = _lock(ticket)
     if not is_party(actor, OPERATOR):
-        raise PermissionDenied("只有 12345 话务员可以关联工单")
+        raise PermissionDenied(_("只有 12345 话务员可以关联工单"))
     if other.pk == ticket.pk:
-        raise TicketError({"other": ["不能关联工单自身"]})
+        raise TicketError({"other": [_("不能关联工单自身")]})
     ticket.related.add(other)
     _event(ticket, actor, "link", ticket.status, ticket.status, note=other.number)
     record(actor, "hotline.link", ticket, after={"related": other.number})
@@ -1064,12 +1112,12 @@ def comment(actor: Any, ticket: Ticket, note: str) -> TicketEvent:
     """A note on the record (协办意见, a call from the reporter), no status change."""
     ticket = _lock(ticket)
     if not (is_staff_member(actor) and can_view(actor, ticket)):
-        raise PermissionDenied("您不能在该工单上添加备注")
+        raise PermissionDenied(_("您不能在该工单上添加备注"))
     note = (note or "").strip()
     if not note:
-        raise TicketError({"note": ["请填写备注内容"]})
+        raise TicketError({"note": [_("请填写备注内容")]})
     if len(note) > MAX_NOTE:
-        raise TicketError({"note": [f"备注最多 {MAX_NOTE} 字,当前 {len(note)} 字"]})
+        raise TicketError({"note": [_too_long(_("备注"), note)]})
     event = _event(ticket, actor, "comment", ticket.status, ticket.status, note=note)
     record(actor, "hotline.comment", ticket, after={"note": note[:200]})
     return event
@@ -1181,22 +1229,22 @@ def record_call(
 ) -> Call:
     """One call as the CTI system reports it; the same call id again updates, never doubles."""
     if not is_party(actor, OPERATOR):
-        raise PermissionDenied("只有 12345 热线中心可以上报话单")
+        raise PermissionDenied(_("只有 12345 热线中心可以上报话单"))
     errors = {}
     call_id = (call_id or "").strip()
     if not call_id or len(call_id) > 64:
-        errors["call_id"] = ["话单编号应为 1 至 64 个字符"]
+        errors["call_id"] = [_("话单编号应为 1 至 64 个字符")]
     if line not in ("citizen", "company"):
-        errors["line"] = ["线路应为 citizen 或 company"]
+        errors["line"] = [_("线路应为 citizen 或 company")]
     if answered_at is not None and answered_at < started_at:
-        errors["answered_at"] = ["接通时间不能早于呼入时间"]
+        errors["answered_at"] = [_("接通时间不能早于呼入时间")]
     if ended_at is not None and ended_at < (answered_at or started_at):
-        errors["ended_at"] = ["挂机时间不能早于呼入或接通时间"]
+        errors["ended_at"] = [_("挂机时间不能早于呼入或接通时间")]
     phone = ""
     if caller_phone:
         phone = caller_phone.strip()
         if not phone.isdigit() or not 3 <= len(phone) <= 20:
-            errors["caller_phone"] = ["来电号码应为 3 至 20 位数字"]
+            errors["caller_phone"] = [_("来电号码应为 3 至 20 位数字")]
     if errors:
         raise TicketError(errors)
     call, created = Call.objects.update_or_create(
