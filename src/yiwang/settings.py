@@ -305,6 +305,10 @@ YIWANG_HOTLINE_ESCALATE_HOURS = float(os.environ.get("YIWANG_HOTLINE_ESCALATE_HO
 YIWANG_HOTLINE_REPEAT_DAYS = int(os.environ.get("YIWANG_HOTLINE_REPEAT_DAYS", "30"))
 # 智能派单 dispatches alone only at or above this confidence (0-1); empty: never alone.
 YIWANG_HOTLINE_AUTO_DISPATCH = os.environ.get("YIWANG_HOTLINE_AUTO_DISPATCH", "")
+# How often a process looks for a newly trained routing model (docs/hotline-routing.md).
+YIWANG_HOTLINE_ROUTING_REFRESH_SECONDS = float(
+    os.environ.get("YIWANG_HOTLINE_ROUTING_REFRESH_SECONDS", "5")
+)
 # Open311 GeoReport v2 (docs/open311.md): this city's jurisdiction_id, POSTs per key a minute.
 YIWANG_OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "shifan.gov.cn")
 YIWANG_OPEN311_RATE_PER_MINUTE = int(os.environ.get("YIWANG_OPEN311_RATE_PER_MINUTE", "60"))

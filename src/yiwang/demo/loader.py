@@ -197,10 +197,12 @@ def load_accounts() -> SectionReport:
     return report
 
 
-def load_all(cases: int = 0) -> list[SectionReport]:
-    """Every section in dependency order; `cases` demo cases on the first load (0: none)."""
+def load_all(cases: int = 0, tickets: int = 0) -> list[SectionReport]:
+    """Every section in dependency order; on the first load, `cases` demo cases and `tickets`
+    historical 12345 tickets (0: none; the open tickets in every state come regardless)."""
     from yiwang.demo import hotline, open311, people, processes
     from yiwang.demo.cases import load_cases
+    from yiwang.demo.hotline_tickets import load_tickets
     from yiwang.demo.licenses import load_licenses
 
     reports = [load_departments(), load_catalog(), load_accounts()]
@@ -209,4 +211,5 @@ def load_all(cases: int = 0) -> list[SectionReport]:
     reports += [open311.load_open311()]
     applicants, citizens, companies = people.load_people()
     reports += [applicants, load_cases(cases, citizens, companies)]
+    reports += [load_tickets(history=tickets)]
     return reports

@@ -529,7 +529,9 @@ class Call(models.Model):
 
 
 class RoutingModel(models.Model):
-    """A trained routing suggester (docs/hotline.md "Smart routing"); the newest active serves."""
+    """A trained routing suggester (docs/hotline-routing.md); the newest active one serves.
+
+    `blob` is an .npz of the fitted numbers, not a pickle: loading it runs no code."""
 
     created_at = models.DateTimeField(_("训练时间"), auto_now_add=True)
     algorithm = models.CharField(_("算法"), max_length=100)

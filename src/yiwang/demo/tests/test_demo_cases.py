@@ -41,7 +41,7 @@ EVERY_STATE = {
 
 def load(count: int) -> str:
     out = io.StringIO()
-    call_command("load_demo", "--cases", str(count), stdout=out)
+    call_command("load_demo", "--cases", str(count), "--tickets", "0", stdout=out)
     return out.getvalue()
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def _run() -> str:
     out = io.StringIO()
-    call_command("load_demo", "--cases", "0", stdout=out)
+    call_command("load_demo", "--cases", "0", "--tickets", "0", stdout=out)
     return out.getvalue()
 
 
@@ -42,7 +42,7 @@ def test_second_run_adds_nothing(settings, require_code):
     after_first = _row_counts()
     second = _run()
     assert "created 0, updated 0" not in first
-    assert second.count("already loaded") == 11
+    assert second.count("already loaded") == 12
     assert "created 0, updated 0" in second
     assert _row_counts() == after_first  # not even an audit event about a change
     assert after_first["departments"] == len(loader.department_rows())

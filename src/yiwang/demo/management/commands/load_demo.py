@@ -8,7 +8,7 @@ from yiwang.demo import loader
 class Command(BaseCommand):
     help = (
         "Load the demo city (示范市): departments, catalog, demo accounts, processes, online "
-        "forms and demo cases. Safe to run twice."
+        "forms, demo cases and 12345 tickets. Safe to run twice."
     )
 
     def add_arguments(self, parser):
@@ -26,12 +26,24 @@ class Command(BaseCommand):
             metavar="N",
             help="demo cases to create on the first load (default 300; 0 for none)",
         )
+        parser.add_argument(
+            "--tickets",
+            type=int,
+            default=None,
+            metavar="N",
+            help="historical 12345 tickets to import on the first load, to train routing on "
+            "(default 20000; 0 for none)",
+        )
 
-    def handle(self, *args, listings: int, cases: int | None, **options):
+    def handle(self, *args, listings: int, cases: int | None, tickets: int | None, **options):
         from yiwang.demo.cases import DEFAULT_COUNT
+        from yiwang.demo.hotline_tickets import DEFAULT_HISTORY
 
         started = time.monotonic()
-        for report in loader.load_all(cases=DEFAULT_COUNT if cases is None else cases):
+        for report in loader.load_all(
+            cases=DEFAULT_COUNT if cases is None else cases,
+            tickets=DEFAULT_HISTORY if tickets is None else tickets,
+        ):
             self.stdout.write(str(report))
         if listings:
             from yiwang.demo.synthetic import load_synthetic
