@@ -88,6 +88,9 @@ def render(url: str) -> str:
         "and apply for 老年人高龄津贴申领.",
         "电子证照 E-licences: 我的证照 at /licenses/ (张三 holds 结婚证 and more; 李四 a revoked "
         "驾驶证); anyone verifies at /verify/; keys at /.well-known/jwks.json.",
+        "12345 热线 Hotline: anyone reports at /hotline/; operators work at /console/hotline/ "
+        "(rx_operator, rx_dispatcher); dashboard /console/hotline/dashboard/.",
+        "Open311 GeoReport v2: /open311/v2/services.json; demo client key demo-open311-key.",
         "",
         "短信验证码 One-time SMS codes are not sent: the task worker prints them in this",
         "terminal (the worker's console log), as lines starting with 'SMS to <phone>'.",
