@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.cases import deadlines, formschema, permissions, selectors, services
 from yiwang.cases.models import Case, CaseFile, Task
+from yiwang.common.forms import attach_errors
 from yiwang.crypto.fields import mask_id_number, mask_phone
 from yiwang.identity.models import StaffRole, User
 from yiwang.identity.permissions import current_department, has_role, roles_of, staff_required
@@ -185,18 +186,6 @@ class SpecialProcedureForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-def _attach_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str]) -> None:
-    """A service error goes next to the field it names, otherwise to the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for key, errors in exc.message_dict.items():
-        name = aliases.get(key, key)
-        for message in errors:
-            form.add_error(name if name in form.fields else None, message)
 
 
 ACT_ALIASES = {"items": "item_0_reason", "file": "attachments"}
@@ -655,7 +644,7 @@ def act(request: HttpRequest, task_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 403
         except ValidationError as exc:
-            _attach_errors(form, exc, ACT_ALIASES)
+            attach_errors(form, exc, ACT_ALIASES)
         else:
             messages.success(
                 request,
@@ -715,7 +704,7 @@ def transfer(request: HttpRequest, task_id: int) -> HttpResponse:
                 form.add_error(None, str(exc))
                 status = 403
             except ValidationError as exc:
-                _attach_errors(form, exc, {})
+                attach_errors(form, exc, {})
             else:
                 messages.success(
                     request,
@@ -740,7 +729,7 @@ def conclude(request: HttpRequest, case_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 403
         except ValidationError as exc:
-            _attach_errors(form, exc, {"file": "result_file"})
+            attach_errors(form, exc, {"file": "result_file"})
         else:
             messages.success(request, _("办件 %(number)s 已办结") % {"number": case.number})
             return redirect("console:case_detail", case_id=case.pk)
@@ -763,7 +752,7 @@ def deliver(request: HttpRequest, case_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 403
         except ValidationError as exc:
-            _attach_errors(form, exc, {})
+            attach_errors(form, exc, {})
         else:
             messages.success(request, _("办件 %(number)s 已登记送达") % {"number": case.number})
             return redirect("console:case_detail", case_id=case.pk)
@@ -804,7 +793,7 @@ def special_procedure(request: HttpRequest, case_id: int) -> HttpResponse:
         form.add_error(None, str(exc))
         status = 403
     except ValidationError as exc:
-        _attach_errors(form, exc, {})
+        attach_errors(form, exc, {})
         status = 400
     else:
         messages.success(request, done)

@@ -8,6 +8,7 @@ page it came from, 400 or 403, with the typing kept. A ticket the user may not s
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from yiwang.common.forms import attach_errors
 from yiwang.common.parsing import parse_id
 from yiwang.crypto.fields import mask_phone
 from yiwang.hotline import catalogue, deadlines, routing, selectors, services
@@ -147,18 +149,6 @@ def done_chip(due: dt.datetime | None, done: dt.datetime) -> Chip:
     if due is None or done <= due:
         return Chip("green", _("按时完成"))
     return Chip("red", _("超时 %(span)s 完成") % {"span": span((done - due).total_seconds())})
-
-
-def _attach_errors(form: django_forms.Form, exc: ValidationError, aliases: dict[str, str]) -> None:
-    """A service error goes next to the field it names, otherwise to the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for key, errors in exc.message_dict.items():
-        name = aliases.get(key, key)
-        for message in errors:
-            form.add_error(name if name in form.fields else None, message)
 
 
 def _require_operator(user: Any) -> None:
@@ -439,7 +429,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 403
         except ValidationError as exc:
-            _attach_errors(form, exc, INTAKE_ALIASES)
+            attach_errors(form, exc, INTAKE_ALIASES)
         else:
             text = (
                 _("工单 %(number)s 已当场答复办结,查询码 %(code)s")
@@ -697,7 +687,7 @@ def _change(
             form.add_error(None, str(exc))
             status = 403
         except ValidationError as exc:
-            _attach_errors(form, exc, aliases or {})
+            attach_errors(form, exc, aliases or {})
         else:
             ticket.refresh_from_db()
             return _after_change(request, ticket, done)
@@ -857,30 +847,47 @@ def categories(request: HttpRequest) -> HttpResponse:
     return render(request, "hotline/console/categories.html", {"rows": rows})
 
 
-@staff_required
-def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpResponse:
-    _require_platform_admin(request.user)
-    instance = get_object_or_404(Category, pk=category_id) if category_id else None
-    form = CategoryForm(request.POST or None, instance=instance)
+def _save_master_data(
+    request: HttpRequest,
+    form: django_forms.Form,
+    save: Callable[[], Any],
+    saved: Callable[[Any], str],
+    done: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Categories and knowledge articles: the form, then the catalogue service, whose
+    refusal is shown next to the field (400) or at the top (403)."""
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                category = catalogue.save_category(request.user, form.cleaned_data, instance)
+                instance = save()
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
                 status = 403
             except ValidationError as exc:
-                _attach_errors(form, exc, {})
+                attach_errors(form, exc)
             else:
-                messages.success(request, _("分类“%(name)s”已保存") % {"name": category.path_name})
-                return redirect("console:hotline_categories")
-    return render(
+                messages.success(request, saved(instance))
+                return redirect(done)
+    return render(request, template, {"form": form, **context}, status=status)
+
+
+@staff_required
+def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpResponse:
+    _require_platform_admin(request.user)
+    instance = get_object_or_404(Category, pk=category_id) if category_id else None
+    form = CategoryForm(request.POST or None, instance=instance)
+    return _save_master_data(
         request,
+        form,
+        lambda: catalogue.save_category(request.user, form.cleaned_data, instance),
+        lambda category: _("分类“%(name)s”已保存") % {"name": category.path_name},
+        "console:hotline_categories",
         "hotline/console/category_form.html",
-        {"form": form, "category": instance},
-        status=status,
+        {"category": instance},
     )
 
 
@@ -906,27 +913,14 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     _require_platform_admin(request.user)
     instance = get_object_or_404(KnowledgeArticle, pk=article_id) if article_id else None
     form = ArticleForm(request.POST or None, instance=instance)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                article = catalogue.save_article(request.user, form.cleaned_data, instance)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
-                status = 403
-            except ValidationError as exc:
-                _attach_errors(form, exc, {})
-            else:
-                messages.success(
-                    request, _("知识库条目“%(title)s”已保存") % {"title": article.title}
-                )
-                return redirect("console:hotline_articles")
-    return render(
+    return _save_master_data(
         request,
+        form,
+        lambda: catalogue.save_article(request.user, form.cleaned_data, instance),
+        lambda article: _("知识库条目“%(title)s”已保存") % {"title": article.title},
+        "console:hotline_articles",
         "hotline/console/article_form.html",
-        {"form": form, "article": instance},
-        status=status,
+        {"article": instance},
     )
 
 

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yiwang.common.codes import SatisfactionLevel
-from yiwang.common.forms import NamedErrorsForm
+from yiwang.common.forms import NamedErrorsForm, attach_errors
 from yiwang.hotline import services
 from yiwang.hotline.models import Category, FollowUp, Ticket, TicketFile
 from yiwang.identity.models import User
@@ -607,9 +607,7 @@ def report(request: HttpRequest) -> HttpResponse:
             photos=data["photos"],
         )
     except services.TicketError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
+        attach_errors(form, exc)
         return _render_report(request, form, status=400)
     finally:
         if key and ticket is None:  # let a corrected or repeated submission go ahead
