@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yiwang.calendar.overrides import current_overrides
 from yiwang.calendar.workdays import CalendarUnknown, add_working_days
@@ -56,7 +57,11 @@ def deadline(
         return add_working_hours(start, float(value) * hours_per_day(), overrides)
     except CalendarUnknown as exc:
         raise ValidationError(
-            f"工作日历尚未覆盖 {exc},无法计算工单时限;请管理员在工作日历中补充该年的节假日安排"
+            _(
+                "工作日历尚未覆盖 %(year)d 年的节假日安排,无法计算工单时限;"
+                "请管理员在工作日历中补充该年的安排(见 docs/calendar.md)"
+            )
+            % {"year": exc.date.year}
         ) from exc
 
 
