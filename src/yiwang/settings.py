@@ -286,8 +286,14 @@ YIWANG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_MINUTES"
 YIWANG_REQUIRE_PHONE_CODE = env_bool("YIWANG_REQUIRE_PHONE_CODE", default=True)
 # Real-name verifier plugin: "local" checks the ID number; production plugs the authority's.
 YIWANG_REAL_NAME_VERIFIER = os.environ.get("YIWANG_REAL_NAME_VERIFIER", "local")
-# Working-day overrides (docs/calendar.md); empty: the file shipped in calendar/data/.
-YIWANG_CALENDAR_FILE = os.environ.get("YIWANG_CALENDAR_FILE", "")
+# Working-day overrides (docs/calendar.md); empty: the file shipped in calendar/data/. The demo
+# city uses a provisional next year (demo/data/calendar-provisional.yaml), never production.
+YIWANG_CALENDAR_FILE = os.environ.get(
+    "YIWANG_CALENDAR_FILE",
+    str(BASE_DIR / "demo" / "data" / "calendar-provisional.yaml")
+    if DEMO and not PRODUCTION
+    else "",
+)
 # Office periods for limits in working hours (docs/calendar.md "Working hours"), local time.
 YIWANG_OFFICE_HOURS = (("09:00", "12:00"), ("13:30", "17:30"))
 # 12345 hotline (docs/hotline.md). The centre, by credit code: its operators, inspectors and

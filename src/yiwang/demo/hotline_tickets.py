@@ -1168,6 +1168,16 @@ def _overdue_by_weeks(pks: list[int]) -> dict[int, dt.timedelta]:
     return shifts
 
 
+def _just_overdue(pks: list[int]) -> dict[int, dt.timedelta]:
+    """An hour past the limit: 1 级督办 until the step is a working day late (level 2)."""
+    now = timezone.now()
+    return {
+        pk: (due - now) + dt.timedelta(hours=1)
+        for pk, due in Ticket.objects.filter(pk__in=pks).values_list("pk", "due_at")
+        if due
+    }
+
+
 def _into_warning(pks: list[int]) -> dict[int, dt.timedelta]:
     """Half way between the 黄灯 instant and the limit."""
     now = timezone.now()
@@ -1185,7 +1195,7 @@ def make_late(late: dict[Any, list[int]]) -> int:
     escalated = 0
     shift(_overdue_by_weeks(late.get(2, [])))
     escalated += services.escalate_overdue() + services.escalate_overdue()
-    shift(_overdue_by_weeks(late.get(1, [])))
+    shift(_just_overdue(late.get(1, [])))
     escalated += services.escalate_overdue()
     shift(_into_warning(late.get("yellow", [])))
     return escalated

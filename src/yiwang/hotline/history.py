@@ -391,18 +391,18 @@ def _walk(row: _Row, refs: _References) -> _Walk | None:
             return None
         if previous is not None and at < previous:
             step.error("at", f"步骤时间 {at.isoformat()} 早于上一步 {previous.isoformat()}")
+        # A 退单 event names the department that objected, as the live loop records it.
+        shown = (walk.lead if action in TRANSITIONS else department) or department
         if action == "dispatch":
             if department is None:
                 step.error("department", "派单须写明主办部门(统一社会信用代码)")
-            walk.lead = department
+            walk.lead = shown = department
         elif action == "object":
             walk.lead = None
         if action in ("report", "object"):
             walk.waiting_from = at
         if action in ("sign", "return", "reopen"):
             walk.handling_from = at
-        transition_step = action in TRANSITIONS
-        shown = walk.lead if transition_step else department
         walk.events.append(
             dict(
                 at=at,

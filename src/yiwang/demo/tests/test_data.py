@@ -175,3 +175,17 @@ def test_hotline_catalogue_has_forty_leaves_each_with_an_existing_department():
     assert len(leaves) >= 40
     assert all(row["parent"] in codes[: codes.index(row["code"])] for row in leaves)
     assert all(row.get("department") in keys for row in leaves)
+
+
+def test_the_demo_calendar_declares_a_provisional_next_year_with_its_statutory_holidays():
+    import datetime as dt
+
+    from yiwang.calendar.overrides import load_override_file
+    from yiwang.calendar.workdays import is_working_day
+    from yiwang.demo.loader import DATA_DIR
+
+    calendar = load_override_file(DATA_DIR / "calendar-provisional.yaml")
+    assert set(calendar.years) == {2027}
+    assert not is_working_day(dt.date(2027, 2, 8), calendar)  # 春节, a Monday
+    assert not is_working_day(dt.date(2027, 10, 1), calendar)  # 国庆
+    assert is_working_day(dt.date(2027, 1, 4), calendar)

@@ -174,6 +174,9 @@ def test_a_misdispatched_ticket_counts_its_objection_and_keeps_the_final_departm
     assert ticket.dispatched_at == at(2, 9, 30), "the dispatch that stuck"
     objection = ticket.events.get(action="object")
     assert (objection.from_status, objection.to_status) == ("dispatched", "registered")
+    assert objection.department == legacy.traffic, (
+        "the department that objected, for its 退单 count"
+    )
 
 
 def test_on_time_flags_compare_each_step_with_its_deadline(legacy):
