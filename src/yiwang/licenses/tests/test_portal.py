@@ -69,7 +69,12 @@ def qr_link(page: str) -> str:
 
 
 def decode_png(png: bytes) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    return [
+        r.text
+        for r in zxingcpp.read_barcodes(
+            Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+        )
+    ]
 
 
 def outcome(page: str) -> str:
