@@ -32,7 +32,7 @@ migrate: setup
 	$(MANAGE) migrate --noinput -v0
 
 demo: migrate
-	$(MANAGE) load_demo
+	YIWANG_DEMO=1 $(MANAGE) load_demo
 	$(MANAGE) search_reindex -v0
 
 run: demo
@@ -49,6 +49,7 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/cases.py
 	$(VENV)/bin/python bench/licenses.py
+	$(VENV)/bin/python bench/hotline.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
