@@ -334,7 +334,7 @@ class TicketSerializer(TicketSummarySerializer):
             return ""
         if self._is_reporter(ticket):
             return phone
-        if self.context["centre"]:
+        if self.context["centre"] and self.context.get("reveal", True):
             self.context["revealed"].append(ticket)
             return phone
         return mask_phone(phone)
@@ -740,7 +740,12 @@ class HotlineView(APIView):
             tickets.select_related("category", "lead_department", "area"), pk=pk
         )
 
-    def ticket_data(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+    def ticket_data(
+        self, ticket: Ticket, code: int = status.HTTP_200_OK, *, reveal: bool = True
+    ) -> Response:
+        """The ticket as the caller may see it. Answers to a step (`reveal=False`) mask the
+        reporter's phone for the centre too: only reading the ticket shows it in full, and
+        each such read is a data-use record."""
         user = self.request.user
         ticket = (
             Ticket.objects.select_related(
@@ -755,6 +760,7 @@ class HotlineView(APIView):
             "staff": is_staff_member(user),
             "centre": services.is_centre_staff(user),
             "revealed": revealed,
+            "reveal": reveal,
         }
         data = TicketSerializer(ticket, context=context).data
         if revealed:
@@ -1029,7 +1035,7 @@ class TicketListView(HotlineView, generics.GenericAPIView):
             attachments=files["attachments"],
             call=call,
         )
-        return self.ticket_data(ticket, status.HTTP_201_CREATED)
+        return self.ticket_data(ticket, status.HTTP_201_CREATED, reveal=False)
 
 
 class TicketDetailView(HotlineView):
@@ -1087,7 +1093,7 @@ class TicketActView(HotlineView):
             category=_category(data.get("category")),
             photos=photos,
         )
-        return self.ticket_data(ticket)
+        return self.ticket_data(ticket, reveal=False)
 
 
 class TicketTimelineView(HotlineView):
@@ -1227,7 +1233,7 @@ class TicketLinkView(HotlineView):
         serializer = TicketLinkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         other = _other_ticket(request.user, serializer.validated_data["other"], "other")
-        return self.ticket_data(services.link(request.user, ticket, other))
+        return self.ticket_data(services.link(request.user, ticket, other), reveal=False)
 
 
 class TicketCommentView(HotlineView):

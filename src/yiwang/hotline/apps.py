@@ -7,9 +7,17 @@ class HotlineConfig(AppConfig):
     verbose_name = _("12345 热线")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from yiwang.common.schedule import every
         from yiwang.hotline import catalogue, services
+        from yiwang.identity.models import Department
         from yiwang.search.services import register_provider
+
+        post_save.connect(services.forget_centre, sender=Department, dispatch_uid="hotline-centre")
+        post_delete.connect(
+            services.forget_centre, sender=Department, dispatch_uid="hotline-centre-"
+        )
 
         register_provider(catalogue.CATEGORY_KIND, catalogue.category_documents)
         register_provider(catalogue.ARTICLE_KIND, catalogue.article_documents)

@@ -258,6 +258,21 @@ class Ticket(models.Model):
             models.Index(fields=["status", "created_at"], name="ticket_status_created"),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["lead_department", "created_at"], name="ticket_dept_created"),
+            # 重复诉求: the same category within 30 days (the reporting path).
+            models.Index(fields=["category", "created_at"], name="ticket_category_created"),
+            # Inboxes in their own order, so the first page stops after 20 rows.
+            models.Index(
+                fields=["lead_department", "due_at", "created_at", "id"],
+                condition=models.Q(status__in=["dispatched", "signed"]),
+                name="ticket_department_inbox",
+            ),
+            models.Index(
+                fields=["due_at", "created_at", "id"],
+                condition=models.Q(
+                    status__in=["reported", "verified", "registered", "handled", "checked"]
+                ),
+                name="ticket_centre_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import logging
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -174,8 +175,31 @@ def _setting(name: str, default: Any) -> Any:
 
 def hotline_centre() -> Department | None:
     """The 12345 centre: the department named by YIWANG_HOTLINE_CENTRE (a credit code)."""
+    pk = hotline_centre_id()
+    return Department.objects.filter(pk=pk).first() if pk else None
+
+
+_CENTRE_CACHE_SECONDS = 60.0
+_centre_ids: dict[str, tuple[int | None, float]] = {}
+
+
+def hotline_centre_id() -> int | None:
+    """The centre's id, remembered for a minute per process: every permission check asks
+    for it (a ticket POST asked the database nine times). A department saved or deleted in
+    this process forgets it at once (`forget_centre`); in others within the minute."""
     code = _setting("YIWANG_HOTLINE_CENTRE", "")
-    return Department.objects.filter(credit_code=code).first() if code else None
+    if not code:
+        return None
+    known = _centre_ids.get(code)
+    if known is not None and time.monotonic() - known[1] < _CENTRE_CACHE_SECONDS:
+        return known[0]
+    pk = Department.objects.filter(credit_code=code).values_list("pk", flat=True).first()
+    _centre_ids[code] = (pk, time.monotonic())
+    return pk
+
+
+def forget_centre(**_kwargs: Any) -> None:
+    _centre_ids.clear()
 
 
 def is_party(user: Any, party: str, ticket: Ticket | None = None) -> bool:
@@ -185,7 +209,7 @@ def is_party(user: Any, party: str, ticket: Ticket | None = None) -> bool:
     if party in CENTRE_ROLES:
         if is_platform_admin(user):
             return True
-        centre = hotline_centre()
+        centre = hotline_centre_id()
         return centre is not None and any(has_role(user, centre, r) for r in CENTRE_ROLES[party])
     department = ticket.lead_department_id if ticket is not None else None
     return department is not None and any(has_role(user, department, r) for r in DEPARTMENT_ROLES)
@@ -196,7 +220,7 @@ def is_centre_staff(user: Any) -> bool:
     ticket, whether or not they may act on it."""
     if is_platform_admin(user):
         return True
-    centre = hotline_centre()
+    centre = hotline_centre_id()
     return centre is not None and bool(roles_of(user, centre))
 
 
@@ -613,8 +637,7 @@ def _dispatch(ticket: Ticket, department: Department | None, supporting: Iterabl
     department = department or ticket.category.department
     if department is None:
         raise TicketError({"department": [_("请选择主办部门(该分类在派单目录中没有对应部门)")]})
-    centre = hotline_centre()
-    if centre is not None and department.pk == centre.pk:
+    if department.pk == hotline_centre_id():
         raise TicketError({"department": [_("不能派给 12345 热线中心自己,请选择承办部门")]})
     now = _now()
     ticket.lead_department = department
